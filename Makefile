@@ -1,0 +1,65 @@
+# Tolk. The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help run test install train lint format check-content nlu-eval e2e unit lock clean
+
+help:
+	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
+	@echo "make test    everything CI checks (lint, data validation, unit, NLU accuracy, end to end)"
+	@echo "make train   retrain the model if data, domain or config changed"
+	@echo "make lint | format | unit | nlu-eval | e2e | lock | clean"
+
+# The environment: Python 3.10 (Rasa 3.6), every package pinned in requirements.txt.
+$(VENV)/.installed: requirements.txt
+	@python=$$(scripts/find-python310) || exit 1; \
+	  [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	  || { echo "creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Re-resolve every requirement in one pass (after editing requirements.in).
+lock: install
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.txt
+
+train: install
+	@scripts/train-if-changed
+
+run: install train
+	$(PY) -m scripts.stack
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-content: install
+	$(PY) -m bot content check
+	$(VENV)/bin/rasa data validate --quiet --fail-on-warnings
+
+unit: install
+	$(PY) -m pytest -m "not nlu and not e2e"
+
+nlu-eval: train
+	$(PY) -m pytest -m nlu
+
+e2e: train
+	$(PY) -m pytest -m e2e
+
+test: lint check-content train
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) models var .pytest_cache .ruff_cache

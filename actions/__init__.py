@@ -1,0 +1,1 @@
+"""Custom Rasa actions (rasa-sdk). Thin dialogue glue; no I/O at import time."""

@@ -1,0 +1,48 @@
+"""The bot service: `create_app(settings)` builds it, resources live in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from bot.appkeys import GATEWAY, SETTINGS
+from bot.catalogue import Catalogue
+from bot.channels.rest import require_api_token
+from bot.db import create_engine, create_schema
+from bot.http_errors import errors_as_json
+from bot.inbound import Gateway
+from bot.language import LanguageChooser
+from bot.rasa_client import RasaClient
+from bot.routes import setup_routes
+from bot.settings import Settings
+from bot.store import Store
+
+# Room for a 4096-character message in any script plus JSON escaping; larger bodies get 413.
+MAX_BODY = 64 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[errors_as_json, require_api_token], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_resources)
+    setup_routes(app)
+    return app
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    session = aiohttp.ClientSession()
+    app[GATEWAY] = Gateway(
+        settings=settings,
+        store=Store(engine),
+        rasa=RasaClient(session, settings.rasa_url, settings.actions_url, settings.rasa_timeout),
+        catalogue=Catalogue.load(settings.locales_dir),
+        languages=LanguageChooser(settings.languages),
+    )
+    yield
+    await session.close()
+    await engine.dispose()

@@ -1,0 +1,15 @@
+"""Typed keys for what the application holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.inbound import Gateway
+
+SETTINGS = web.AppKey("settings", Settings)
+GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway")

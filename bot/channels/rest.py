@@ -1,0 +1,104 @@
+"""The REST API (DESIGN "HTTP"): POST a message, GET a conversation's messages."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from bot.appkeys import GATEWAY, SETTINGS
+from bot.http_errors import BadRequest, json_error, read_json
+from bot.inbound import Inbound
+
+MAX_TEXT = 4096
+MAX_SENDER = 128
+MAX_NAME = 200
+
+
+def parse_message(body: dict, languages: tuple[str, ...]) -> dict:
+    """Validated fields of a message body, or BadRequest naming what is wrong."""
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest(400, "`sender` must be a non-empty string")
+    if len(sender) > MAX_SENDER:
+        raise BadRequest(400, f"`sender` is longer than {MAX_SENDER} characters")
+    text = body.get("text")
+    if text is None:
+        raise BadRequest(400, "`text` is required")
+    if not isinstance(text, str):
+        raise BadRequest(400, "`text` must be a string")
+    if not text.strip():
+        raise BadRequest(400, "`text` is empty")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(413, f"`text` is longer than {MAX_TEXT} characters")
+    language = body.get("language")
+    if language is not None:
+        if not isinstance(language, str):
+            raise BadRequest(400, '`language` must be a string such as "nl"')
+        language = language.strip().lower().replace("_", "-").split("-")[0]
+        if language not in languages:
+            raise BadRequest(
+                400, f"unknown language {body['language']!r}; supported: {', '.join(languages)}"
+            )
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest(400, "`name` must be a string")
+    message_id = body.get("message_id")
+    if message_id is not None and not isinstance(message_id, (str, int)):
+        raise BadRequest(400, "`message_id` must be a string or a number")
+    return {
+        "sender": sender.strip(),
+        "text": text,
+        "language": language,
+        "name": name.strip()[:MAX_NAME] if name else None,
+        "message_id": str(message_id) if message_id is not None else None,
+    }
+
+
+async def post_message(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    fields = parse_message(await read_json(request), gateway.settings.languages)
+    outcome = await gateway.handle(
+        Inbound(
+            sender=fields["sender"],
+            channel="rest",
+            text=fields["text"],
+            language_hint=fields["language"],
+            customer_name=fields["name"],
+            external_id=fields["message_id"],
+        )
+    )
+    return web.json_response(outcome.as_json(fields["sender"]))
+
+
+async def get_messages(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    after = parse_after(request)
+    found = await gateway.store.messages(request.match_info["sender"], after)
+    if found is None:
+        return json_error(404, "no conversation with that sender")
+    return web.json_response({"messages": [message.as_json() for message in found]})
+
+
+def parse_after(request: web.Request) -> int:
+    raw = request.query.get("after", "0")
+    try:
+        after = int(raw)
+    except ValueError:
+        raise BadRequest(400, "`after` must be a whole number") from None
+    if after < 0:
+        raise BadRequest(400, "`after` must not be negative")
+    return after
+
+
+@web.middleware
+async def require_api_token(request: web.Request, handler) -> web.StreamResponse:
+    """With TOLK_API_TOKEN set, /api/v1/* (but the agent routes) needs the bearer token."""
+    token = request.app[SETTINGS].api_token
+    path = request.path
+    if token and path.startswith("/api/v1/") and not path.startswith("/api/v1/agent/"):
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {token}"
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return json_error(401, "missing or wrong API token (Authorization: Bearer <token>)")
+    return await handler(request)

@@ -1,0 +1,79 @@
+"""The customer web chat at `/`: a page plus two JSON routes of its own.
+
+The page does not use /api/v1, which may need a server-to-server token. Each browser gets
+a random conversation id in an HttpOnly cookie, so one customer cannot read another's
+conversation by guessing a sender name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.appkeys import GATEWAY
+from bot.channels.rest import MAX_TEXT, parse_after
+from bot.http_errors import BadRequest, json_error, read_json
+from bot.inbound import Inbound
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+COOKIE = "tolk_chat"
+
+
+async def page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-cache"})
+
+
+async def post_message(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    body = await read_json(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest(400, "`text` must be a non-empty string")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(413, f"`text` is longer than {MAX_TEXT} characters")
+    hint = body.get("language")
+    hint = hint.split("-")[0].lower() if isinstance(hint, str) else None
+    chat_id = _chat_id(request)
+    outcome = await gateway.handle(
+        Inbound(sender=_sender(chat_id), channel="web", text=text, language_hint=hint)
+    )
+    response = web.json_response(outcome.as_json("web"))
+    _remember(response, chat_id)
+    return response
+
+
+async def get_messages(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    chat_id = request.cookies.get(COOKIE)
+    if not _valid(chat_id):
+        return web.json_response({"messages": []})
+    found = await gateway.store.messages(_sender(chat_id), parse_after(request))
+    if found is None:
+        return web.json_response({"messages": []})
+    return web.json_response({"messages": [message.as_json() for message in found]})
+
+
+def _chat_id(request: web.Request) -> str:
+    chat_id = request.cookies.get(COOKIE)
+    return chat_id if _valid(chat_id) else secrets.token_urlsafe(18)
+
+
+def _valid(chat_id: str | None) -> bool:
+    return (
+        bool(chat_id) and len(chat_id) == 24 and chat_id.replace("-", "").replace("_", "").isalnum()
+    )
+
+
+def _sender(chat_id: str) -> str:
+    return f"web-{chat_id}"
+
+
+def _remember(response: web.Response, chat_id: str) -> None:
+    response.set_cookie(
+        COOKIE, chat_id, max_age=30 * 24 * 3600, httponly=True, samesite="Lax", path="/"
+    )
+
+
+__all__ = ["get_messages", "json_error", "page", "post_message"]

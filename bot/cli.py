@@ -1,0 +1,56 @@
+"""`python -m bot ...`: the service and the operator commands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Tolk customer-care gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the bot service (channels, /nlg, web chat)")
+    content = commands.add_parser("content", help="check the answers content editors maintain")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    content_commands.add_parser(
+        "check", help="report catalogue coverage per language; exit 1 on errors"
+    )
+    commands.add_parser("bench", help="measure the gateway's own latency (see README)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "content":
+        from bot.content import run_check
+
+        return run_check(settings)
+    if args.command == "bench":
+        from bot.bench import run
+
+        return run(settings)
+    return 2
+
+
+def _serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    print(
+        f"Tolk bot service on http://{settings.host}:{settings.port}/ (web chat), "
+        f"Rasa at {settings.rasa_url}"
+    )
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    return 0

@@ -1,0 +1,149 @@
+"""Which language a conversation is in.
+
+A conversation keeps its language unless a new message is clearly in another one: short
+replies ("ok", "bedankt!", "👍") never switch it, a message in a script that only one of
+the configured languages uses does, and a longer Latin-script message switches only when
+the detector is confident.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+from bot.normalize import clean
+
+# A short first message with no channel hint needs this much confidence, else English.
+FIRST_MESSAGE_CONFIDENCE = 0.9
+# A Latin-script message switches a running conversation only when it is this sure and
+# this long; shorter texts are too often loanwords, names or "ok".
+SWITCH_CONFIDENCE = 0.7
+SWITCH_MIN_WORDS = 3
+SWITCH_MIN_LETTERS = 12
+
+DEFAULT_LANGUAGE = "en"
+
+# Vietnamese typed without diacritics is common in chat, and lingua (trained on written
+# Vietnamese) reads it as English. These syllables are frequent in Vietnamese and are not
+# English or Dutch words.
+_BARE_VIETNAMESE = frozenset(
+    "toi cua khong ko k dc duoc roi nhung minh giup voi nao bao gio hang tien hoan muon dau "
+    "vay nhe nha thanh toan giao huy khau khoan xoa nhan chua oi gi j dang nhat lam sao cho "
+    "hoi cam ad ak thi va la ban shop em anh chi da vs bn mk mik dat tai sp nhieu".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters no other configured Latin-script language uses: as telling as a script.
+_VIETNAMESE_LETTERS = re.compile("[\u1ea0-\u1ef9đĐơƠưƯăĂĩĨũŨ]")
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None
+    confidence: float
+
+
+class LanguageChooser:
+    """Detection restricted to the configured languages, plus the stickiness rules."""
+
+    def __init__(self, languages: tuple[str, ...]) -> None:
+        self.languages = languages
+        lingua_languages = [
+            Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in languages
+        ]
+        self._detector: LanguageDetector = (
+            LanguageDetectorBuilder.from_languages(*lingua_languages)
+            .with_preloaded_language_models()
+            .build()
+        )
+        self._unique_scripts = _unique_scripts(languages)
+
+    def detect(self, text: str) -> Detection:
+        text = clean(text)
+        words = _WORD.findall(text.lower())
+        if "vi" in self.languages and _looks_like_bare_vietnamese(words):
+            return Detection("vi", 0.9)
+        values = self._detector.compute_language_confidence_values(text)
+        if not values or values[0].value <= 0:
+            return Detection(None, 0.0)
+        top = values[0]
+        return Detection(top.language.iso_code_639_1.name.lower(), top.value)
+
+    def choose(self, text: str, current: str | None, hint: str | None = None) -> str:
+        """The language to answer in, given the conversation's language and a channel hint."""
+        hint = hint if hint in self.languages else None
+        letters = [char for char in text if char.isalpha()]
+        if not letters:  # emoji, digits, punctuation
+            return current or hint or DEFAULT_LANGUAGE
+        detection = self.detect(text)
+        if detection.language is None:
+            return current or hint or DEFAULT_LANGUAGE
+        script = _dominant_script(letters)
+        decisive_script = self._unique_scripts.get(script)
+        if detection.language == "vi" and _VIETNAMESE_LETTERS.search(text):
+            decisive_script = "vi"
+
+        if current is None:
+            if decisive_script:
+                return decisive_script
+            if self._clearly(text, letters, detection):
+                return detection.language
+            if hint:
+                return hint
+            if detection.confidence >= FIRST_MESSAGE_CONFIDENCE:
+                return detection.language
+            return DEFAULT_LANGUAGE
+
+        if detection.language == current:
+            return current
+        if decisive_script:
+            return decisive_script
+        if _script_of_language(current) != script:
+            # A Latin "ok" in a Persian conversation says nothing about the language.
+            return current if not self._clearly(text, letters, detection) else detection.language
+        return detection.language if self._clearly(text, letters, detection) else current
+
+    @staticmethod
+    def _clearly(text: str, letters: list[str], detection: Detection) -> bool:
+        return (
+            detection.confidence >= SWITCH_CONFIDENCE
+            and len(_WORD.findall(text)) >= SWITCH_MIN_WORDS
+            and len(letters) >= SWITCH_MIN_LETTERS
+        )
+
+
+def _looks_like_bare_vietnamese(words: list[str]) -> bool:
+    if len(words) < 2 or any(not word.isascii() for word in words):
+        return False
+    hits = sum(word in _BARE_VIETNAMESE for word in words)
+    return hits >= 2 and hits / len(words) >= 0.5
+
+
+_SCRIPT_OF = {"he": "HEBREW", "fa": "ARABIC", "ar": "ARABIC", "ur": "ARABIC", "ru": "CYRILLIC"}
+
+
+def _script_of_language(code: str) -> str:
+    return _SCRIPT_OF.get(code, "LATIN")
+
+
+def _unique_scripts(languages: tuple[str, ...]) -> dict[str, str]:
+    """Scripts used by exactly one configured language (Latin never counts)."""
+    by_script: dict[str, list[str]] = {}
+    for code in languages:
+        by_script.setdefault(_script_of_language(code), []).append(code)
+    return {
+        script: codes[0]
+        for script, codes in by_script.items()
+        if len(codes) == 1 and script != "LATIN"
+    }
+
+
+def _dominant_script(letters: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for char in letters:
+        name = unicodedata.name(char, "")
+        script = name.split(" ", 1)[0] if name else "UNKNOWN"
+        counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.get)

@@ -1,0 +1,61 @@
+"""Rasa's NLG server protocol: render each response in the conversation's language.
+
+Rasa posts {"response": name, "arguments": {...}, "tracker": {...}, "channel": {...}}
+and shows the returned {"text", "buttons"}. The language comes from the metadata the
+gateway sent with the message, else from the stored conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.appkeys import GATEWAY
+from bot.http_errors import json_error, read_json
+
+log = logging.getLogger(__name__)
+
+
+async def nlg(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    body = await read_json(request)
+    name = body.get("response") or body.get("template")
+    if not isinstance(name, str) or not name:
+        return json_error(400, "`response` (the response name) is required")
+    tracker = body.get("tracker") if isinstance(body.get("tracker"), dict) else {}
+    language = await _language(gateway, tracker)
+    variables = {**gateway.variables(), **_slots(tracker), **_arguments(body)}
+    message = gateway.catalogue.render(name, language, variables)
+    if message is None:
+        log.error("Rasa asked for %r, which no locale file has", name)
+        return json_error(404, f"no response named {name!r} in locales/")
+    message.pop("language")
+    return web.json_response(message)
+
+
+async def _language(gateway, tracker: dict) -> str:
+    metadata = (tracker.get("latest_message") or {}).get("metadata") or {}
+    language = metadata.get("language")
+    if language in gateway.settings.languages:
+        return language
+    sender = tracker.get("sender_id")
+    if isinstance(sender, str):
+        conversation = await gateway.store.conversation(sender)
+        if conversation and conversation.language:
+            return conversation.language
+    return gateway.catalogue.fallback
+
+
+def _slots(tracker: dict) -> dict:
+    slots = tracker.get("slots")
+    return (
+        {key: value for key, value in slots.items() if value is not None}
+        if isinstance(slots, dict)
+        else {}
+    )
+
+
+def _arguments(body: dict) -> dict:
+    arguments = body.get("arguments")
+    return arguments if isinstance(arguments, dict) else {}

@@ -1,0 +1,68 @@
+"""Talking to `rasa run` over its REST channel, and to the action server's health check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import aiohttp
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer usably; the message says how."""
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        message: dict = {"text": self.text}
+        if self.buttons:
+            message["buttons"] = self.buttons
+        return message
+
+
+class RasaClient:
+    def __init__(
+        self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str, timeout: float
+    ) -> None:
+        self._session = session
+        self._rasa_url = rasa_url
+        self._actions_url = actions_url
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
+        payload = {"sender": sender, "message": text, "metadata": metadata}
+        try:
+            async with self._session.post(
+                f"{self._rasa_url}/webhooks/rest/webhook", json=payload, timeout=self._timeout
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
+            raise RasaUnavailable(f"Rasa not reachable: {error!r}") from error
+        if not isinstance(body, list):
+            raise RasaUnavailable("Rasa answered something other than a list of messages")
+        return [
+            BotMessage(item["text"], list(item.get("buttons") or []))
+            for item in body
+            if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]
+        ]
+
+    async def rasa_health(self) -> str | None:
+        """None when Rasa answers, else why not."""
+        return await self._probe(f"{self._rasa_url}/")
+
+    async def actions_health(self) -> str | None:
+        return await self._probe(f"{self._actions_url}/health")
+
+    async def _probe(self, url: str) -> str | None:
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=3)) as response:
+                return None if response.status == 200 else f"HTTP {response.status}"
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            return f"not reachable ({type(error).__name__})"

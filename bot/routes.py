@@ -1,0 +1,19 @@
+"""Every route of the bot service, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.channels import rest, webchat
+from bot.health import healthz
+from bot.nlg import nlg
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", webchat.page)
+    app.router.add_post("/chat/messages", webchat.post_message)
+    app.router.add_get("/chat/messages", webchat.get_messages)
+    app.router.add_post("/api/v1/messages", rest.post_message)
+    app.router.add_get("/api/v1/conversations/{sender}/messages", rest.get_messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/nlg", nlg)

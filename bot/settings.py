@@ -1,0 +1,84 @@
+"""Configuration, read once from the environment and passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NATIVE_LANGUAGES = ("en", "nl", "he", "fa", "vi")
+PIVOT_LANGUAGE = "en"
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot work; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tolk.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    api_token: str | None = None
+    languages: tuple[str, ...] = NATIVE_LANGUAGES
+    host: str = "127.0.0.1"
+    port: int = 8080
+    support_email: str = "support@example.com"
+    rasa_timeout: float = 30.0
+    # A conversation idle this long starts a new session (matches domain.yml), and the
+    # next reply discloses again that this is a bot.
+    session_minutes: int = 60
+    locales_dir: Path = field(default=PROJECT_ROOT / "locales")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: str | None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        languages = tuple(
+            code.strip().lower()
+            for code in (get("TOLK_LANGUAGES", ",".join(defaults.languages)) or "").split(",")
+            if code.strip()
+        )
+        unknown = [code for code in languages if code not in NATIVE_LANGUAGES]
+        if unknown:
+            raise SettingsError(
+                f"TOLK_LANGUAGES: {', '.join(unknown)} has no trained NLU; "
+                f"native languages are {', '.join(NATIVE_LANGUAGES)}"
+            )
+        if PIVOT_LANGUAGE not in languages:
+            raise SettingsError(
+                f"TOLK_LANGUAGES must include the pivot language '{PIVOT_LANGUAGE}'"
+            )
+
+        return cls(
+            database_url=get("TOLK_DATABASE_URL", defaults.database_url) or "",
+            rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
+            actions_url=(get("TOLK_ACTIONS_URL", defaults.actions_url) or "").rstrip("/"),
+            api_token=get("TOLK_API_TOKEN", None),
+            languages=languages,
+            host=get("TOLK_HOST", defaults.host) or defaults.host,
+            port=_number("TOLK_PORT", get("TOLK_PORT", None), defaults.port, int),
+            support_email=get("TOLK_SUPPORT_EMAIL", defaults.support_email) or "",
+            rasa_timeout=_number(
+                "TOLK_RASA_TIMEOUT", get("TOLK_RASA_TIMEOUT", None), defaults.rasa_timeout, float
+            ),
+        )
+
+
+def _number(name: str, raw: str | None, default, kind):
+    if raw is None:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value

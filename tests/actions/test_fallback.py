@@ -1,0 +1,46 @@
+"""action_fallback with a CollectingDispatcher and trackers built per test."""
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.fallback import ActionFallback
+
+
+def user(intent: str) -> dict:
+    return {"event": "user", "text": "...", "parse_data": {"intent": {"name": intent}}}
+
+
+def tracker_with(*events: dict) -> Tracker:
+    return Tracker(
+        sender_id="t",
+        slots={},
+        latest_message=events[-1]["parse_data"] if events else {},
+        events=list(events),
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(*events: dict) -> list[dict]:
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, tracker_with(*events), {})
+    return dispatcher.messages
+
+
+async def test_first_miss_asks_to_rephrase():
+    messages = await run(user("greet"), {"event": "bot", "text": "hi"}, user("nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+
+
+async def test_second_miss_in_a_row_offers_a_person():
+    messages = await run(
+        user("nlu_fallback"), {"event": "bot", "text": "say again?"}, user("nlu_fallback")
+    )
+    assert [m["response"] for m in messages] == ["utter_offer_human"]
+
+
+async def test_an_understood_message_resets_the_count():
+    messages = await run(user("nlu_fallback"), user("greet"), user("nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_ask_rephrase"]

@@ -1,0 +1,62 @@
+import pytest
+
+from bot.language import LanguageChooser
+
+
+@pytest.fixture(scope="module")
+def chooser() -> LanguageChooser:
+    return LanguageChooser(("en", "nl", "he", "fa", "vi"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where is my order? I ordered last week", "en"),
+        ("waar is mijn bestelling, ik heb vorige week besteld", "nl"),
+        ("איפה ההזמנה שלי?", "he"),
+        ("سفارشم کجاست؟", "fa"),
+        ("Đơn hàng của tôi đang ở đâu vậy?", "vi"),
+        ("don hang cua toi dau roi shop oi", "vi"),
+    ],
+)
+def test_first_message_language_is_detected(chooser, text, expected):
+    assert chooser.choose(text, current=None) == expected
+
+
+@pytest.mark.parametrize("text", ["ok", "bedankt!", "👍", "thanks", "Ok!!", "10001", "no"])
+def test_short_replies_keep_a_dutch_conversation_dutch(chooser, text):
+    assert chooser.choose(text, current="nl") == "nl"
+
+
+@pytest.mark.parametrize("text", ["ok", "thanks", "👍", "paypal"])
+def test_latin_short_text_never_switches_a_persian_conversation(chooser, text):
+    assert chooser.choose(text, current="fa") == "fa"
+
+
+def test_clearly_other_language_switches(chooser):
+    assert chooser.choose("I would like to cancel my order please", current="nl") == "en"
+    assert chooser.choose("ik wil graag mijn bestelling annuleren", current="en") == "nl"
+
+
+def test_a_unique_script_switches_even_when_short(chooser):
+    assert chooser.choose("سلام", current="nl") == "fa"
+    assert chooser.choose("שלום", current="en") == "he"
+
+
+def test_channel_hint_is_the_prior_for_ambiguous_first_messages(chooser):
+    assert chooser.choose("hallo", current=None, hint="nl") == "nl"
+    assert chooser.choose("hi", current=None, hint="vi") == "vi"
+    assert chooser.choose("👍", current=None, hint="he") == "he"
+
+
+def test_a_clear_first_message_beats_the_hint(chooser):
+    assert chooser.choose("ik wil mijn bestelling annuleren", current=None, hint="en") == "nl"
+
+
+def test_without_hint_an_ambiguous_first_message_is_english(chooser):
+    assert chooser.choose("ok", current=None) == "en"
+
+
+def test_vietnamese_name_in_a_dutch_sentence_does_not_switch(chooser):
+    text = "mijn naam is Nguyễn Văn Đức en ik wacht nog steeds op mijn pakket"
+    assert chooser.choose(text, current="nl") == "nl"

@@ -1,0 +1,171 @@
+"""The REST API as a client sees it, against a fake Rasa on loopback."""
+
+import pytest
+
+from bot.app import create_app
+from bot.catalogue import Catalogue, fill
+from bot.settings import Settings
+
+
+async def post(client, **body):
+    return await client.post("/api/v1/messages", json=body)
+
+
+async def test_a_message_gets_disclosure_then_rasas_answer(client, fake_rasa):
+    fake_rasa.replies = [
+        {"text": "Hallo! Waarmee kan ik helpen?", "buttons": [{"title": "A", "payload": "/a"}]}
+    ]
+    response = await post(client, sender="anna", text="hallo, waar is mijn bestelling?")
+    assert response.status == 200
+    body = await response.json()
+    assert body["sender"] == "anna"
+    assert body["language"] == "nl"
+    assert body["handoff"] is None
+    disclosure, answer = body["messages"]
+    assert "bot" in disclosure["text"] and "support@example.com" in disclosure["text"]
+    assert answer == {
+        "text": "Hallo! Waarmee kan ik helpen?",
+        "buttons": [{"title": "A", "payload": "/a"}],
+    }
+
+
+async def test_rasa_gets_the_text_with_language_channel_and_customer(client, fake_rasa):
+    await post(client, sender="s1", text="سلام، سفارشم کجاست؟", name="Sara")
+    sent = fake_rasa.received[-1]
+    assert sent["sender"] == "s1"
+    assert sent["message"] == "سلام، سفارشم کجاست؟"
+    assert sent["metadata"] == {"language": "fa", "channel": "rest", "customer": {"name": "Sara"}}
+
+
+async def test_disclosure_only_in_the_first_reply(client):
+    await post(client, sender="s2", text="hello there, I have a question")
+    body = await (await post(client, sender="s2", text="where is my order?")).json()
+    assert [m["text"] for m in body["messages"]] == ["an answer"]
+
+
+async def test_dutch_stays_dutch_through_short_replies(client):
+    await post(client, sender="nl1", text="goedemiddag, ik heb een vraag over mijn bestelling")
+    for text in ["ok", "bedankt!", "👍"]:
+        body = await (await post(client, sender="nl1", text=text)).json()
+        assert body["language"] == "nl", text
+
+
+async def test_language_field_is_the_prior(client):
+    body = await (await post(client, sender="h1", text="hi", language="vi")).json()
+    assert body["language"] == "vi"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{not json", "invalid JSON"),
+        (b"[1, 2]", "expected a JSON object"),
+        (b'{"sender": "x"}', "`text` is required"),
+        (b'{"sender": "x", "text": "   "}', "`text` is empty"),
+        (b'{"sender": "x", "text": 5}', "`text` must be a string"),
+        (b'{"sender": 5, "text": "hi"}', "`sender` must be a non-empty string"),
+        (b'{"text": "hi"}', "`sender` must be a non-empty string"),
+        (b'{"sender": "x", "text": "hi", "language": "xx"}', "unknown language 'xx'"),
+        (b'{"sender": "x", "text": "hi", "language": 7}', "`language` must be a string"),
+        (b'{"sender": "x", "text": "hi", "name": ["a"]}', "`name` must be a string"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
+async def test_bad_input_is_a_400_with_a_json_error(client, fake_rasa, raw, message):
+    response = await client.post(
+        "/api/v1/messages", data=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert message in (await response.json())["error"]
+    assert fake_rasa.received == []
+
+
+async def test_text_over_4096_characters_is_413(client):
+    response = await post(client, sender="x", text="a" * 4097)
+    assert response.status == 413
+    assert "4096" in (await response.json())["error"]
+    assert (await post(client, sender="x", text="a" * 4096)).status == 200
+
+
+async def test_a_huge_body_is_413_json(client):
+    response = await client.post(
+        "/api/v1/messages", data=b'{"sender": "x", "text": "' + b"a" * 200_000 + b'"}'
+    )
+    assert response.status == 413
+    assert "error" in await response.json()
+
+
+async def test_rasa_down_apologises_in_the_customers_language_and_keeps_the_message(
+    client, fake_rasa, settings
+):
+    fake_rasa.status = 503
+    response = await post(client, sender="he1", text="שלום, איפה ההזמנה שלי?")
+    assert response.status == 200
+    body = await response.json()
+    assert body["language"] == "he"
+    hebrew_apology = Catalogue.load(settings.locales_dir).get("utter_service_unavailable", "he")
+    assert body["messages"][-1]["text"] == fill(
+        hebrew_apology[0].text, {"support_email": "support@example.com"}
+    )
+    stored = await (await client.get("/api/v1/conversations/he1/messages")).json()
+    assert stored["messages"][0]["text"] == "שלום, איפה ההזמנה שלי?"
+    assert stored["messages"][0]["from"] == "customer"
+
+
+async def test_rasa_unreachable_is_not_a_500(aiohttp_client, tmp_path):
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'x.db'}", rasa_url="http://127.0.0.1:9", rasa_timeout=2
+    )
+    client = await aiohttp_client(create_app(settings))
+    response = await post(client, sender="v1", text="Đơn hàng của tôi ở đâu?")
+    assert response.status == 200
+    body = await response.json()
+    assert body["language"] == "vi"
+    assert len(body["messages"]) == 2  # disclosure + apology
+
+
+async def test_empty_rasa_answer_gets_the_apology(client, fake_rasa):
+    fake_rasa.replies = []
+    body = await (await post(client, sender="e1", text="where is my order please")).json()
+    assert "try again" in body["messages"][-1]["text"]
+
+
+async def test_conversation_history_pages_with_after(client):
+    await post(client, sender="p1", text="hello, I have a question about shipping")
+    messages = (await (await client.get("/api/v1/conversations/p1/messages")).json())["messages"]
+    assert [m["from"] for m in messages] == ["customer", "bot", "bot"]
+    assert all(m["language"] == "en" for m in messages)
+    assert messages[0]["ts"].endswith("Z")
+    after = messages[0]["seq"]
+    later = await (await client.get(f"/api/v1/conversations/p1/messages?after={after}")).json()
+    assert [m["seq"] for m in later["messages"]] == [m["seq"] for m in messages[1:]]
+
+
+async def test_history_errors(client):
+    assert (await client.get("/api/v1/conversations/nobody/messages")).status == 404
+    await post(client, sender="p2", text="hello")
+    bad = await client.get("/api/v1/conversations/p2/messages?after=x")
+    assert bad.status == 400 and "after" in (await bad.json())["error"]
+
+
+async def test_a_redelivered_message_id_is_stored_and_answered_once(client, fake_rasa):
+    first = await (await post(client, sender="d1", text="hello", message_id="m-1")).json()
+    again = await (await post(client, sender="d1", text="hello", message_id="m-1")).json()
+    assert len(fake_rasa.received) == 1
+    assert [m["text"] for m in again["messages"]] == [m["text"] for m in first["messages"]]
+    history = (await (await client.get("/api/v1/conversations/d1/messages")).json())["messages"]
+    assert sum(m["from"] == "customer" for m in history) == 1
+
+
+async def test_api_token_is_required_when_configured(aiohttp_client, settings):
+    from dataclasses import replace
+
+    client = await aiohttp_client(create_app(replace(settings, api_token="s3cret")))
+    assert (await post(client, sender="t", text="hi")).status == 401
+    ok = await client.post(
+        "/api/v1/messages",
+        json={"sender": "t", "text": "hi"},
+        headers={"Authorization": "Bearer s3cret"},
+    )
+    assert ok.status == 200
+    assert (await client.get("/healthz")).status == 200

@@ -1,0 +1,49 @@
+"""The training and held-out data keep their promises (no model needed)."""
+
+import pytest
+
+from bot.content import MIN_EXAMPLES, training_examples
+from bot.normalize import for_nlu
+from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
+from tests.nlu.heldout_eval import HELDOUT, load_examples
+
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
+    "complain", "change_language", "out_of_scope", "track_order", "cancel_order",
+    "change_shipping_address", "request_refund", "track_refund", "get_invoice",
+    "payment_issue", "recover_password", "update_email", "delete_account",
+    "faq/shipping_time", "faq/international_shipping", "faq/return_policy",
+    "faq/payment_methods", "faq/support_hours",
+}  # fmt: skip
+
+
+def key(text: str) -> str:
+    return " ".join(for_nlu(text).lower().split())
+
+
+@pytest.mark.parametrize("language", NATIVE_LANGUAGES)
+def test_every_contract_intent_has_enough_native_examples(language):
+    examples = training_examples(PROJECT_ROOT, language)
+    assert CONTRACT_INTENTS <= set(examples)
+    thin = {intent: len(texts) for intent, texts in examples.items() if len(texts) < MIN_EXAMPLES}
+    assert thin == {}
+
+
+@pytest.mark.parametrize("language", NATIVE_LANGUAGES)
+def test_heldout_utterances_are_never_used_for_training(language):
+    trained = {
+        key(text)
+        for other in NATIVE_LANGUAGES
+        for texts in training_examples(PROJECT_ROOT, other).values()
+        for text in texts
+    }
+    heldout = load_examples(HELDOUT / f"{language}.yml")
+    assert len(heldout) >= 20
+    leaked = [text for text, _ in heldout if key(text) in trained]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("language", NATIVE_LANGUAGES)
+def test_heldout_covers_every_intent(language):
+    intents = {intent for _, intent in load_examples(HELDOUT / f"{language}.yml")}
+    assert intents == CONTRACT_INTENTS
