@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test install train lint format check-content nlu-eval e2e unit lock clean
+.PHONY: help run test install train lint format check-content nlu-eval e2e unit lock clean browser
 
 help:
 	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
@@ -31,6 +31,16 @@ install: $(VENV)/.installed
 lock: install
 	$(VENV)/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.txt
 
+# The browser tests use Debian's chromium (never a browser downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium (Debian package) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; }
+
 train: install
 	@scripts/train-if-changed
 
@@ -47,7 +57,7 @@ format: install
 
 check-content: install
 	$(PY) -m bot content check
-	$(VENV)/bin/rasa data validate --quiet --fail-on-warnings
+	PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --quiet --fail-on-warnings
 
 unit: install
 	$(PY) -m pytest -m "not nlu and not e2e"
@@ -55,10 +65,10 @@ unit: install
 nlu-eval: train
 	$(PY) -m pytest -m nlu
 
-e2e: train
+e2e: train browser
 	$(PY) -m pytest -m e2e
 
-test: lint check-content train
+test: lint check-content train browser
 	$(PY) -m pytest
 
 clean:

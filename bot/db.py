@@ -86,10 +86,12 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the console read while a message is written; foreign keys make
-    # erasing a conversation erase its messages.
+    # WAL lets the console read while a message is written; with WAL, synchronous=NORMAL
+    # survives a crash of the process (not of the machine) and saves an fsync per commit.
+    # Foreign keys make erasing a conversation erase its messages.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()

@@ -136,6 +136,7 @@ class Gateway:
             answers = [self.render("utter_service_unavailable", language)]
         replies.extend(answers)
 
-        await self.store.add_replies(conversation.id, "bot", [r.text for r in replies], language)
-        await self.store.mark(received.message_seq, status)
+        await self.store.finish(
+            conversation.id, received.message_seq, status, [r.text for r in replies], language
+        )
         return Outcome(language, replies)

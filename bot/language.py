@@ -35,6 +35,10 @@ _BARE_VIETNAMESE = frozenset(
     "hoi cam ad ak thi va la ban shop em anh chi da vs bn mk mik dat tai sp nhieu".split()
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Addresses, markup and code say nothing about the language a customer writes in.
+_NOT_PROSE = re.compile(
+    r"https?://\S+|www\.\S+|\S+@\S+|<[^>]{0,200}>|\S*[._=/\\{}()\[\]<>#$%^&*|~`+]\S*\w\S*"
+)
 # Letters no other configured Latin-script language uses: as telling as a script.
 _VIETNAMESE_LETTERS = re.compile("[\u1ea0-\u1ef9đĐơƠưƯăĂĩĨũŨ]")
 
@@ -74,6 +78,7 @@ class LanguageChooser:
     def choose(self, text: str, current: str | None, hint: str | None = None) -> str:
         """The language to answer in, given the conversation's language and a channel hint."""
         hint = hint if hint in self.languages else None
+        text = _NOT_PROSE.sub(" ", clean(text))
         letters = [char for char in text if char.isalpha()]
         if not letters:  # emoji, digits, punctuation
             return current or hint or DEFAULT_LANGUAGE

@@ -149,31 +149,33 @@ class Store:
                 update(messages).where(messages.c.id == message_seq).values(language=language)
             )
 
-    async def mark(self, message_seq: int, status: str) -> None:
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(messages).where(messages.c.id == message_seq).values(status=status)
-            )
-
-    async def add_replies(
-        self, conversation_id: int, author: str, texts: list[str], language: str | None
+    async def finish(
+        self,
+        conversation_id: int,
+        message_seq: int,
+        status: str,
+        replies: list[str],
+        language: str | None,
     ) -> None:
-        if not texts:
-            return
+        """Store the bot's replies and the customer message's outcome together."""
         now = utcnow()
         async with self._engine.begin() as connection:
+            if replies:
+                await connection.execute(
+                    messages.insert(),
+                    [
+                        {
+                            "conversation_id": conversation_id,
+                            "author": "bot",
+                            "text": reply,
+                            "language": language,
+                            "created_at": now,
+                        }
+                        for reply in replies
+                    ],
+                )
             await connection.execute(
-                messages.insert(),
-                [
-                    {
-                        "conversation_id": conversation_id,
-                        "author": author,
-                        "text": reply,
-                        "language": language,
-                        "created_at": now,
-                    }
-                    for reply in texts
-                ],
+                update(messages).where(messages.c.id == message_seq).values(status=status)
             )
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:

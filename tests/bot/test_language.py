@@ -60,3 +60,15 @@ def test_without_hint_an_ambiguous_first_message_is_english(chooser):
 def test_vietnamese_name_in_a_dutch_sentence_does_not_switch(chooser):
     text = "mijn naam is Nguyễn Văn Đức en ik wacht nog steeds op mijn pakket"
     assert chooser.choose(text, current="nl") == "nl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>window.pwned = 1</script><b>bold?</b>",
+        "https://shop.example.com/orders/10001 help",
+        "my email is alex@example.com",
+    ],
+)
+def test_addresses_markup_and_code_do_not_switch_the_language(chooser, text):
+    assert chooser.choose(text, current="fa") == "fa"

@@ -6,21 +6,11 @@ their own ports and talks to the bot over POST /api/v1/messages, as a REST clien
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-from bot.catalogue import Catalogue, fill
-from bot.settings import PROJECT_ROOT
-from scripts.stack import MODEL, Ports, Stack
+from tests.e2e.conftest import answer, health, post
 
 pytestmark = pytest.mark.e2e
-
-CATALOGUE = Catalogue.load(PROJECT_ROOT / "locales")
-VARIABLES = {"support_email": "support@example.com"}
 
 CONVERSATIONS = {
     "en": ("Hello! I have a question", "how long does shipping take?", "are you a bot?"),
@@ -29,45 +19,6 @@ CONVERSATIONS = {
     "fa": ("سلام، یه سوال داشتم", "ارسال چند روز طول میکشه؟", "تو رباتی؟"),
     "vi": ("Xin chào, cho mình hỏi chút", "giao hàng mất bao lâu vậy?", "bạn là robot à?"),
 }
-
-
-def answer(key: str, language: str) -> str:
-    return fill(CATALOGUE.get(key, language)[0].text, VARIABLES)
-
-
-def post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        f"{url}/api/v1/messages",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 200
-        return json.loads(response.read())
-
-
-def health(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    stack = Stack(
-        Ports(rasa=15005, actions=15055, bot=18080), Path(tmp_path_factory.mktemp("stack"))
-    )
-    try:
-        stack.start(timeout=300)
-    except RuntimeError:
-        stack.stop()
-        raise
-    yield stack
-    stack.stop()
 
 
 @pytest.mark.parametrize("language", sorted(CONVERSATIONS))
@@ -118,25 +69,3 @@ def test_health_is_ok_with_everything_up(stack):
         200,
         {"status": "ok", "checks": {"rasa": "ok", "actions": "ok", "database": "ok"}},
     )
-
-
-def test_action_server_down_is_reported_and_the_customer_hears_so(stack):
-    stack.stop("actions")
-    status, body = health(stack.bot_url)
-    assert status == 503 and body["down"] == ["actions"]
-    reply = post(stack.bot_url, {"sender": "e2e-noactions", "text": "zzxq vrrk plimf"})
-    assert reply["messages"][-1]["text"] == answer("utter_service_unavailable", "en")
-
-
-def test_rasa_down_apologises_in_language_and_keeps_the_message(stack):
-    stack.stop("rasa")
-    status, body = health(stack.bot_url)
-    assert status == 503 and "rasa" in body["down"]
-    reply = post(stack.bot_url, {"sender": "e2e-fa-down", "text": "سلام، سفارش من کجاست؟"})
-    assert reply["language"] == "fa"
-    assert reply["messages"][-1]["text"] == answer("utter_service_unavailable", "fa")
-    with urllib.request.urlopen(
-        f"{stack.bot_url}/api/v1/conversations/e2e-fa-down/messages", timeout=10
-    ) as response:
-        stored = json.loads(response.read())["messages"]
-    assert stored[0] == {**stored[0], "from": "customer", "text": "سلام، سفارش من کجاست؟"}

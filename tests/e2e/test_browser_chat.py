@@ -1,0 +1,82 @@
+"""The web chat in a real browser (Debian's chromium driven by Playwright) on the real stack."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import answer
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own background traffic would only hit this machine's closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="fa-IR")
+        yield page
+        browser.close()
+
+
+def send(page, text: str, expect_bot_messages: int) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.msg.from-bot').length >= n", arg=expect_bot_messages
+    )
+
+
+def test_persian_customer_chats_right_to_left(stack, page, tmp_path_factory):
+    page.goto(f"{stack.bot_url}/")
+    send(page, "سلام، ارسال چند روز طول میکشه؟", expect_bot_messages=2)
+
+    bot_texts = page.locator(".msg.from-bot .text").all_inner_texts()
+    assert bot_texts[0] == answer("utter_disclosure", "fa")
+    assert bot_texts[1] == answer("utter_faq/shipping_time", "fa")
+    directions = page.eval_on_selector_all(
+        ".msg .text", "nodes => nodes.map(n => getComputedStyle(n).direction)"
+    )
+    assert set(directions) == {"rtl"}
+    assert page.locator(".msg.from-bot").first.get_attribute("lang") == "fa"
+
+    screenshot = Path(tmp_path_factory.mktemp("screens")) / "webchat-fa.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
+
+
+def test_customer_markup_is_shown_as_text(stack, page):
+    send(page, "<script>window.pwned = 1</script><b>bold?</b>", expect_bot_messages=3)
+    customer = page.locator(".msg.from-customer .text").last.inner_text()
+    assert customer == "<script>window.pwned = 1</script><b>bold?</b>"
+    assert page.evaluate("window.pwned") is None
+    assert page.locator(".msg b").count() == 0
+
+
+def test_offer_button_sends_its_payload(stack, page):
+    page.goto(f"{stack.bot_url}/")  # same browser cookie: the conversation continues
+    page.wait_for_selector(".msg.from-customer")
+    before = page.locator(".msg.from-bot").count()
+    page.click("#human")
+    page.wait_for_function("n => document.querySelectorAll('.msg.from-bot').length > n", arg=before)
+    assert page.locator(".msg.from-bot .text").last.inner_text() == answer(
+        "utter_human_unavailable", "fa"
+    )
