@@ -6,6 +6,7 @@ import json
 import logging
 
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
 from bot.store import StoreUnavailable
 
@@ -48,7 +49,7 @@ async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except BadRequest as error:
         return json_error(error.status, error.message)
-    except StoreUnavailable as error:
+    except (StoreUnavailable, OperationalError) as error:
         log.error("database unavailable: %s", error)
         return json_error(503, "the message store is busy or unavailable; please retry shortly")
     except web.HTTPException as error:

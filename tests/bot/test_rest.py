@@ -169,3 +169,17 @@ async def test_api_token_is_required_when_configured(aiohttp_client, settings):
     )
     assert ok.status == 200
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_database_locked_is_a_503_with_a_clear_message(client, fake_rasa):
+    from bot.appkeys import GATEWAY
+    from bot.store import StoreUnavailable
+
+    async def locked(**_):
+        raise StoreUnavailable("database is locked")
+
+    client.server.app[GATEWAY].store.receive = locked
+    response = await post(client, sender="lock", text="hello")
+    assert response.status == 503
+    assert "retry" in (await response.json())["error"]
+    assert fake_rasa.received == []  # nothing reaches Rasa that was not stored first
