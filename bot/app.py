@@ -14,10 +14,17 @@ from bot.db import create_engine, create_schema
 from bot.http_errors import errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
+from bot.language_names import PIVOT_CANDIDATES
 from bot.rasa_client import RasaClient
+from bot.render import Renderer
 from bot.routes import setup_routes
 from bot.settings import Settings
 from bot.store import Store
+from bot.translation.backends import create_backend
+from bot.translation.masking import Masker
+from bot.translation.memory import TranslationMemory
+from bot.translation.resilience import ResilientTranslator
+from bot.translation.service import TranslationService
 
 # Room for a 4096-character message in any script plus JSON escaping; larger bodies get 413.
 MAX_BODY = 64 * 1024
@@ -36,13 +43,29 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     await create_schema(engine)
     session = aiohttp.ClientSession()
+    translation = create_translation(settings, engine)
     app[GATEWAY] = Gateway(
         settings=settings,
         store=Store(engine),
         rasa=RasaClient(session, settings.rasa_url, settings.actions_url, settings.rasa_timeout),
-        catalogue=Catalogue.load(settings.locales_dir),
-        languages=LanguageChooser(settings.languages),
+        renderer=Renderer(Catalogue.load(settings.locales_dir), translation),
+        languages=LanguageChooser(settings.languages + PIVOT_CANDIDATES),
+        translation=translation,
     )
     yield
     await session.close()
     await engine.dispose()
+
+
+def create_translation(settings: Settings, engine) -> TranslationService:
+    backend = create_backend(
+        settings.translator, url=settings.translator_url, key=settings.translator_key
+    )
+    # One retry only: a customer is waiting, and the circuit breaker takes over when the
+    # translator stays down.
+    translator = (
+        ResilientTranslator(backend, timeout=settings.translator_timeout, retries=1)
+        if backend
+        else None
+    )
+    return TranslationService(translator, TranslationMemory(engine), Masker(settings.glossary))

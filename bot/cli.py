@@ -30,8 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "content":
-        from bot.content import run_check
+        from bot.content import run_check, run_translate
 
+        if args.content_command == "translate":
+            return run_translate(settings, args.lang)
         return run_check(settings)
     if args.command == "bench":
         from bot.bench import run

@@ -17,8 +17,17 @@ from bot.catalogue import Catalogue, CatalogueError, placeholders
 from bot.settings import PROJECT_ROOT, Settings
 
 MIN_EXAMPLES = 15
-# Responses the gateway itself sends (not Rasa): the bot disclosure and the apology.
-GATEWAY_RESPONSES = frozenset({"utter_disclosure", "utter_service_unavailable"})
+# Responses the gateway itself sends (not Rasa).
+GATEWAY_RESPONSES = frozenset(
+    {
+        "utter_disclosure",
+        "utter_service_unavailable",
+        "utter_language_changed",
+        "utter_choose_language",
+        "utter_language_not_supported",
+        "utter_machine_translation_note",
+    }
+)
 _ACTION_RESPONSE = re.compile(r"""response\s*=\s*["'](utter_[\w/]+)["']""")
 
 
@@ -28,6 +37,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     # intent -> language -> number of training examples
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    # language -> (human-written answers, machine drafts awaiting review, answers needed)
+    answers: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -73,6 +84,15 @@ def _check_answers(root: Path, languages: tuple[str, ...], report: Report) -> No
         return
     required = required_responses(root)
     reference = catalogue.entries[catalogue.fallback]
+    drafts_dir = root / "locales" / "drafts"
+    drafted = {
+        path.stem: set(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        for path in sorted(drafts_dir.glob("*.yml"))
+    }
+    for language in sorted(set(catalogue.entries) | set(drafted)):
+        human = required & set(catalogue.entries.get(language, {}))
+        machine = (required & drafted.get(language, set())) - human
+        report.answers[language] = (len(human), len(machine), len(required))
     for language in languages:
         answers = catalogue.entries.get(language)
         if answers is None:
@@ -130,6 +150,10 @@ def format_report(report: Report, languages: tuple[str, ...]) -> str:
         lines.append(
             f"{intent:<{width}}  " + "  ".join(f"{counts.get(lang, 0):>4}" for lang in languages)
         )
+    lines.append("answers per language (human-written / machine drafts / needed):")
+    for language, (human, machine, needed) in sorted(report.answers.items()):
+        native = "native" if language in languages else "through the English pivot"
+        lines.append(f"  {language:<4} {human:>3} / {machine:>3} / {needed:>3}  ({native})")
     lines += [f"warning: {warning}" for warning in report.warnings]
     lines += [f"error: {error}" for error in report.errors]
     lines.append("content check: " + ("ok" if report.ok else f"{len(report.errors)} error(s)"))
@@ -140,3 +164,61 @@ def run_check(settings: Settings, root: Path = PROJECT_ROOT) -> int:
     report = check(root, settings.languages)
     print(format_report(report, settings.languages), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
+
+
+DRAFT_HEADER = """\
+# MACHINE-TRANSLATED DRAFT ({language}), made by `python -m bot content translate`.
+# Nothing here is shown to customers. Review every answer (meaning, tone, the
+# {{placeholders}}, button titles), then move the approved entries to
+# locales/{language}.yml, where they become human-approved and win over machine
+# translation.
+"""
+
+
+async def translate_drafts(settings: Settings, language: str, root: Path = PROJECT_ROOT) -> Path:
+    """Draft every answer missing in `language` by machine translation, for review."""
+    from bot.app import create_translation
+    from bot.db import create_engine, create_schema
+
+    catalogue = Catalogue.load(root / "locales")
+    missing = sorted(catalogue.keys() - catalogue.keys(language))
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    try:
+        translation = create_translation(settings, engine)
+        if not translation.available:
+            raise CatalogueError("no machine translator configured: set TOLK_TRANSLATOR")
+        drafts: dict[str, dict] = {}
+        for key in missing:
+            response, _ = catalogue.get(key, catalogue.fallback)
+            texts = [response.text, *(button.title for button in response.buttons)]
+            text, *titles = (t.text for t in await translation.translate(texts, "en", language))
+            entry: dict = {"text": text, "machine_translated": True}
+            if response.buttons:
+                entry["buttons"] = [
+                    {"title": title, "payload": button.payload}
+                    for title, button in zip(titles, response.buttons, strict=True)
+                ]
+            drafts[key] = entry
+    finally:
+        await engine.dispose()
+    path = root / "locales" / "drafts" / f"{language}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(drafts, allow_unicode=True, sort_keys=False, width=100)
+    path.write_text(DRAFT_HEADER.format(language=language) + body, encoding="utf-8")
+    return path
+
+
+def run_translate(settings: Settings, language: str) -> int:
+    import asyncio
+
+    from bot.translation.backends import TranslatorError
+
+    language = language.strip().lower()
+    try:
+        path = asyncio.run(translate_drafts(settings, language))
+    except (CatalogueError, TranslatorError) as error:
+        print(f"content translate: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}: review it, then move approved answers to locales/{language}.yml")
+    return 0

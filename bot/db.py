@@ -16,6 +16,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -53,8 +55,30 @@ messages = Table(
     Column("external_id", String(128)),
     # For customer messages: received -> answered | failed (kept for a retry).
     Column("status", String(16)),
+    # What Rasa saw when the customer wrote in a non-native language (English pivot).
+    Column("pivot_text", Text),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("conversation_id", "external_id", name="uq_message_external_id"),
+)
+
+
+translation_memory = Table(
+    "translation_memory",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_language", String(16), nullable=False),
+    Column("target_language", String(16), nullable=False),
+    # Texts are stored masked (placeholders for PII), so the memory holds no personal
+    # data and one entry serves every customer who asks the same thing.
+    Column("source_hash", String(64), nullable=False),
+    Column("source_text", Text, nullable=False),
+    Column("translated_text", Text, nullable=False),
+    Column("origin", String(16), nullable=False),  # human | machine
+    Column("hits", Integer, nullable=False, default=0),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint(
+        "source_language", "target_language", "source_hash", "origin", name="uq_translation"
+    ),
 )
 
 
@@ -100,3 +124,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
+        await connection.run_sync(_add_missing_columns)
+
+
+def _add_missing_columns(connection) -> None:
+    """Bring a database made by an older version up to date (new nullable columns only)."""
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        existing = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in existing and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(
+                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                )

@@ -18,9 +18,11 @@ from bot.normalize import clean
 
 # A short first message with no channel hint needs this much confidence, else English.
 FIRST_MESSAGE_CONFIDENCE = 0.9
-# A Latin-script message switches a running conversation only when it is this sure and
-# this long; shorter texts are too often loanwords, names or "ok".
-SWITCH_CONFIDENCE = 0.7
+# A Latin-script message switches a running conversation only when the detector is this
+# sure, this far ahead of the runner-up (confidences spread over many candidate
+# languages), and the text this long; shorter texts are too often loanwords, names or "ok".
+SWITCH_CONFIDENCE = 0.5
+SWITCH_MARGIN = 3.0
 SWITCH_MIN_WORDS = 3
 SWITCH_MIN_LETTERS = 12
 
@@ -41,16 +43,24 @@ _NOT_PROSE = re.compile(
 )
 # Letters no other configured Latin-script language uses: as telling as a script.
 _VIETNAMESE_LETTERS = re.compile("[\u1ea0-\u1ef9đĐơƠưƯăĂĩĨũŨ]")
+# Persian letters Arabic does not use (پ چ ژ گ, and the Persian forms of ye and kaf).
+_PERSIAN_LETTERS = re.compile("[پچژگیک]")
 
 
 @dataclass(frozen=True)
 class Detection:
     language: str | None
     confidence: float
+    runner_up: float = 0.0
 
 
 class LanguageChooser:
-    """Detection restricted to the configured languages, plus the stickiness rules."""
+    """Detection restricted to the given languages, plus the stickiness rules.
+
+    The gateway passes the native languages and the pivot candidates: a customer writing
+    Spanish must be recognised as such even when no translator is configured, to be told
+    which languages the bot speaks.
+    """
 
     def __init__(self, languages: tuple[str, ...]) -> None:
         self.languages = languages
@@ -73,7 +83,8 @@ class LanguageChooser:
         if not values or values[0].value <= 0:
             return Detection(None, 0.0)
         top = values[0]
-        return Detection(top.language.iso_code_639_1.name.lower(), top.value)
+        runner_up = values[1].value if len(values) > 1 else 0.0
+        return Detection(top.language.iso_code_639_1.name.lower(), top.value, runner_up)
 
     def choose(self, text: str, current: str | None, hint: str | None = None) -> str:
         """The language to answer in, given the conversation's language and a channel hint."""
@@ -89,11 +100,16 @@ class LanguageChooser:
         decisive_script = self._unique_scripts.get(script)
         if detection.language == "vi" and _VIETNAMESE_LETTERS.search(text):
             decisive_script = "vi"
+        if script == "ARABIC" and "fa" in self.languages and _PERSIAN_LETTERS.search(text):
+            decisive_script = "fa"
 
         if current is None:
             if decisive_script:
                 return decisive_script
             if self._clearly(text, letters, detection):
+                return detection.language
+            if script != "LATIN" and script in _scripts_of(detection.language):
+                # "سلام" or "Где мой заказ?": the script narrows it to a few languages.
                 return detection.language
             if hint:
                 return hint
@@ -105,7 +121,14 @@ class LanguageChooser:
             return current
         if decisive_script:
             return decisive_script
-        if _script_of_language(current) != script:
+        if (
+            script != "LATIN"
+            and script not in _scripts_of(current)
+            and script in _scripts_of(detection.language)
+        ):
+            # A non-Latin script the conversation's language does not use: clearly not it.
+            return detection.language
+        if script not in _scripts_of(current):
             # A Latin "ok" in a Persian conversation says nothing about the language.
             return current if not self._clearly(text, letters, detection) else detection.language
         return detection.language if self._clearly(text, letters, detection) else current
@@ -114,6 +137,7 @@ class LanguageChooser:
     def _clearly(text: str, letters: list[str], detection: Detection) -> bool:
         return (
             detection.confidence >= SWITCH_CONFIDENCE
+            and detection.confidence >= SWITCH_MARGIN * detection.runner_up
             and len(_WORD.findall(text)) >= SWITCH_MIN_WORDS
             and len(letters) >= SWITCH_MIN_LETTERS
         )
@@ -126,18 +150,30 @@ def _looks_like_bare_vietnamese(words: list[str]) -> bool:
     return hits >= 2 and hits / len(words) >= 0.5
 
 
-_SCRIPT_OF = {"he": "HEBREW", "fa": "ARABIC", "ar": "ARABIC", "ur": "ARABIC", "ru": "CYRILLIC"}
+_SCRIPTS = {
+    "he": {"HEBREW"},
+    "fa": {"ARABIC"},
+    "ar": {"ARABIC"},
+    "ru": {"CYRILLIC"},
+    "uk": {"CYRILLIC"},
+    "el": {"GREEK"},
+    "hi": {"DEVANAGARI"},
+    "zh": {"CJK"},
+    "ja": {"HIRAGANA", "KATAKANA", "CJK"},
+    "ko": {"HANGUL"},
+}
 
 
-def _script_of_language(code: str) -> str:
-    return _SCRIPT_OF.get(code, "LATIN")
+def _scripts_of(code: str) -> set[str]:
+    return _SCRIPTS.get(code, {"LATIN"})
 
 
 def _unique_scripts(languages: tuple[str, ...]) -> dict[str, str]:
     """Scripts used by exactly one configured language (Latin never counts)."""
     by_script: dict[str, list[str]] = {}
     for code in languages:
-        by_script.setdefault(_script_of_language(code), []).append(code)
+        for script in _scripts_of(code):
+            by_script.setdefault(script, []).append(code)
     return {
         script: codes[0]
         for script, codes in by_script.items()

@@ -25,8 +25,8 @@ async def nlg(request: web.Request) -> web.Response:
         return json_error(400, "`response` (the response name) is required")
     tracker = body.get("tracker") if isinstance(body.get("tracker"), dict) else {}
     language = await _language(gateway, tracker)
-    variables = {**gateway.variables(), **_slots(tracker), **_arguments(body)}
-    message = gateway.catalogue.render(name, language, variables)
+    variables = {**gateway.variables(language), **_slots(tracker), **_arguments(body)}
+    message = await gateway.renderer.render(name, language, variables)
     if message is None:
         log.error("Rasa asked for %r, which no locale file has", name)
         return json_error(404, f"no response named {name!r} in locales/")
@@ -37,7 +37,7 @@ async def nlg(request: web.Request) -> web.Response:
 async def _language(gateway, tracker: dict) -> str:
     metadata = (tracker.get("latest_message") or {}).get("metadata") or {}
     language = metadata.get("language")
-    if language in gateway.settings.languages:
+    if isinstance(language, str) and gateway.reachable(language):
         return language
     sender = tracker.get("sender_id")
     if isinstance(sender, str):

@@ -17,6 +17,8 @@ class RasaUnavailable(RuntimeError):
 class BotMessage:
     text: str
     buttons: list[dict] = field(default_factory=list)
+    # A custom payload from an action for the gateway (e.g. {"set_language": "nl"}).
+    custom: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         message: dict = {"text": self.text}
@@ -47,11 +49,15 @@ class RasaClient:
             raise RasaUnavailable(f"Rasa not reachable: {error!r}") from error
         if not isinstance(body, list):
             raise RasaUnavailable("Rasa answered something other than a list of messages")
-        return [
-            BotMessage(item["text"], list(item.get("buttons") or []))
-            for item in body
-            if isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"]
-        ]
+        messages = []
+        for item in body:
+            if not isinstance(item, dict):
+                continue
+            if isinstance(item.get("text"), str) and item["text"]:
+                messages.append(BotMessage(item["text"], list(item.get("buttons") or [])))
+            elif isinstance(item.get("custom"), dict):
+                messages.append(BotMessage("", custom=item["custom"]))
+        return messages
 
     async def rasa_health(self) -> str | None:
         """None when Rasa answers, else why not."""

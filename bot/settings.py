@@ -10,6 +10,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NATIVE_LANGUAGES = ("en", "nl", "he", "fa", "vi")
 PIVOT_LANGUAGE = "en"
+TRANSLATORS = ("none", "google", "deepl", "microsoft", "libre", "mymemory")
 
 
 class SettingsError(ValueError):
@@ -31,6 +32,12 @@ class Settings:
     # next reply discloses again that this is a bot.
     session_minutes: int = 60
     locales_dir: Path = field(default=PROJECT_ROOT / "locales")
+    translator: str = "none"
+    translator_url: str | None = None
+    translator_key: str | None = None
+    translator_timeout: float = 5.0
+    # Terms never translated (brand, product names); order numbers are masked anyway.
+    glossary: tuple[str, ...] = ("Tolk",)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +64,34 @@ class Settings:
                 f"TOLK_LANGUAGES must include the pivot language '{PIVOT_LANGUAGE}'"
             )
 
+        translator = (get("TOLK_TRANSLATOR", defaults.translator) or "none").lower()
+        if translator not in TRANSLATORS:
+            raise SettingsError(
+                f"TOLK_TRANSLATOR: unknown translator {translator!r}; "
+                f"one of {', '.join(TRANSLATORS)}"
+            )
+        translator_url = get("TOLK_TRANSLATOR_URL", None)
+        if translator == "libre" and not translator_url:
+            raise SettingsError("TOLK_TRANSLATOR=libre needs TOLK_TRANSLATOR_URL (your server)")
+        if translator in ("deepl", "microsoft") and not get("TOLK_TRANSLATOR_KEY", None):
+            raise SettingsError(f"TOLK_TRANSLATOR={translator} needs TOLK_TRANSLATOR_KEY")
+        glossary = tuple(
+            term.strip()
+            for term in (get("TOLK_GLOSSARY", ",".join(defaults.glossary)) or "").split(",")
+            if term.strip()
+        )
+
         return cls(
+            translator=translator,
+            translator_url=translator_url,
+            translator_key=get("TOLK_TRANSLATOR_KEY", None),
+            translator_timeout=_number(
+                "TOLK_TRANSLATOR_TIMEOUT",
+                get("TOLK_TRANSLATOR_TIMEOUT", None),
+                defaults.translator_timeout,
+                float,
+            ),
+            glossary=glossary,
             database_url=get("TOLK_DATABASE_URL", defaults.database_url) or "",
             rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
             actions_url=(get("TOLK_ACTIONS_URL", defaults.actions_url) or "").rstrip("/"),

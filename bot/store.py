@@ -149,6 +149,12 @@ class Store:
                 update(messages).where(messages.c.id == message_seq).values(language=language)
             )
 
+    async def set_pivot(self, message_seq: int, pivot_text: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(messages).where(messages.c.id == message_seq).values(pivot_text=pivot_text)
+            )
+
     async def finish(
         self,
         conversation_id: int,

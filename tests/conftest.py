@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from bot.app import create_app
 from bot.settings import Settings
@@ -16,12 +16,18 @@ REPORTS: list[str] = []
 
 @dataclass
 class FakeRasa:
-    """Speaks Rasa's REST webhook and the action server's /health, records what it got."""
+    """Speaks Rasa's REST webhook and the action server's /health, records what it got.
+
+    With `nlg_url` and `responses` set it answers like Rasa with an NLG server: it asks
+    the bot's /nlg to render each response for the conversation and returns the result.
+    """
 
     replies: list[dict] = field(default_factory=lambda: [{"text": "an answer"}])
     received: list[dict] = field(default_factory=list)
     status: int = 200
     actions_up: bool = True
+    nlg_url: str | None = None
+    responses: list[str] = field(default_factory=list)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -34,7 +40,24 @@ class FakeRasa:
         self.received.append(await request.json())
         if self.status != 200:
             return web.Response(status=self.status, text="boom")
+        if self.nlg_url and self.responses:
+            return web.json_response(await self._rendered(self.received[-1]))
         return web.json_response(self.replies)
+
+    async def _rendered(self, message: dict) -> list[dict]:
+        tracker = {
+            "sender_id": message["sender"],
+            "slots": {},
+            "latest_message": {"text": message["message"], "metadata": message["metadata"]},
+            "events": [],
+        }
+        rendered = []
+        async with ClientSession() as session:
+            for name in self.responses:
+                body = {"response": name, "arguments": {}, "tracker": tracker, "channel": {}}
+                async with session.post(self.nlg_url, json=body) as response:
+                    rendered.append(await response.json())
+        return rendered
 
     async def _hello(self, request: web.Request) -> web.Response:
         return web.Response(text="Hello from Rasa: 3.6.21")

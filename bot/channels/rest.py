@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.appkeys import GATEWAY, SETTINGS
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
+from bot.language_names import NAMES
 
 MAX_TEXT = 4096
 MAX_SENDER = 128
@@ -57,7 +58,7 @@ def parse_message(body: dict, languages: tuple[str, ...]) -> dict:
 
 async def post_message(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
-    fields = parse_message(await read_json(request), gateway.settings.languages)
+    fields = parse_message(await read_json(request), tuple(NAMES))
     outcome = await gateway.handle(
         Inbound(
             sender=fields["sender"],

@@ -1,11 +1,13 @@
 import pytest
 
 from bot.language import LanguageChooser
+from bot.language_names import PIVOT_CANDIDATES
+from bot.settings import NATIVE_LANGUAGES
 
 
 @pytest.fixture(scope="module")
 def chooser() -> LanguageChooser:
-    return LanguageChooser(("en", "nl", "he", "fa", "vi"))
+    return LanguageChooser(NATIVE_LANGUAGES + PIVOT_CANDIDATES)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +74,23 @@ def test_vietnamese_name_in_a_dutch_sentence_does_not_switch(chooser):
 )
 def test_addresses_markup_and_code_do_not_switch_the_language(chooser, text):
     assert chooser.choose(text, current="fa") == "fa"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("¿Cuánto tarda el envío de mi pedido?", "es"),
+        ("Wie lange dauert der Versand?", "de"),
+        ("مرحبا، أين طلبي؟", "ar"),
+        ("Merhaba, siparişim nerede?", "tr"),
+        ("Где мой заказ?", "ru"),
+        ("我的订单在哪里", "zh"),
+    ],
+)
+def test_languages_outside_the_native_ones_are_recognised(chooser, text, expected):
+    assert chooser.choose(text, current=None) == expected
+
+
+def test_persian_letters_tell_persian_from_arabic(chooser):
+    assert chooser.choose("سلام، سفارشم کجاست؟", current="ar") == "fa"
+    assert chooser.choose("سلام", current=None) == "fa"

@@ -1,0 +1,92 @@
+"""Translation memory: every translation kept in the database, human-approved ones first.
+
+Keys are (source language, target language, masked source text): a repeated question
+costs no translator call, and no customer's personal data is stored in the memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import translation_memory, utcnow
+
+HUMAN = "human"
+MACHINE = "machine"
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class TranslationMemory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def lookup(
+        self, texts: list[str], source: str, target: str
+    ) -> dict[str, tuple[str, str]]:
+        """text -> (translation, origin) for the texts the memory knows; human wins."""
+        if not texts:
+            return {}
+        by_hash = {_hash(text): text for text in texts}
+        table = translation_memory
+        query = (
+            select(table.c.source_hash, table.c.translated_text, table.c.origin, table.c.id)
+            .where(
+                table.c.source_language == source,
+                table.c.target_language == target,
+                table.c.source_hash.in_(list(by_hash)),
+            )
+            .order_by(case((table.c.origin == HUMAN, 0), else_=1))
+        )
+        found: dict[str, tuple[str, str]] = {}
+        hit_ids = []
+        async with self._engine.begin() as connection:
+            for row in await connection.execute(query):
+                text = by_hash[row.source_hash]
+                if text not in found:
+                    found[text] = (row.translated_text, row.origin)
+                    hit_ids.append(row.id)
+            if hit_ids:
+                await connection.execute(
+                    update(table).where(table.c.id.in_(hit_ids)).values(hits=table.c.hits + 1)
+                )
+        return found
+
+    async def store(
+        self, pairs: list[tuple[str, str]], source: str, target: str, origin: str = MACHINE
+    ) -> None:
+        """Remember (source text, translation) pairs; a second store of a pair is ignored."""
+        now = utcnow()
+        for text, translated in pairs:
+            try:
+                async with self._engine.begin() as connection:
+                    await connection.execute(
+                        translation_memory.insert().values(
+                            source_language=source,
+                            target_language=target,
+                            source_hash=_hash(text),
+                            source_text=text,
+                            translated_text=translated,
+                            origin=origin,
+                            hits=0,
+                            created_at=now,
+                        )
+                    )
+            except IntegrityError:
+                if origin == HUMAN:  # a person's correction replaces the earlier one
+                    async with self._engine.begin() as connection:
+                        await connection.execute(
+                            update(translation_memory)
+                            .where(
+                                translation_memory.c.source_language == source,
+                                translation_memory.c.target_language == target,
+                                translation_memory.c.source_hash == _hash(text),
+                                translation_memory.c.origin == HUMAN,
+                            )
+                            .values(translated_text=translated, created_at=now)
+                        )
