@@ -53,6 +53,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         translation=translation,
     )
     yield
+    await translation.memory.flush_hits()
     await session.close()
     await engine.dispose()
 

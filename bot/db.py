@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 metadata = MetaData()
 
@@ -103,7 +104,16 @@ def create_engine(url: str) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, future=True, connect_args={"timeout": 15})
+        # SQLAlchemy 1.4 opens a new SQLite connection (an aiosqlite thread) per checkout
+        # by default, which costs milliseconds per query; keep a small pool instead.
+        engine = create_async_engine(
+            url,
+            future=True,
+            connect_args={"timeout": 15},
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=5,
+            max_overflow=10,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, future=True, pool_pre_ping=True)

@@ -128,8 +128,10 @@ _CURRENCY_BEFORE = re.compile(
 )
 _CURRENCY_AFTER = re.compile(
     rf"[ \u00a0]?(?:[{_CURRENCY_SIGNS}]"
-    r"|(?:đồng|đ|vnd|usd|eur|euros?|dollars?|tomans?|rials?|shekels?"
-    r"|تومان|ریال|שקל|ש\"ח|ש״ח)(?![^\W\d_]))",
+    # Vietnamese keyboards often send "đồng" decomposed.
+    rf"|(?:đồng|{unicodedata.normalize('NFD', 'đồng')}|đ|vnd|usd|eur|euros?|dollars?|tomans?"
+    r"|rials?|shekels?"
+    r"|تومان|ریال|دلار|یورو|שקל|ש\"ח|ש״ח|דולר|יורו)(?![^\W\d_]))",
     re.IGNORECASE,
 )
 
@@ -143,6 +145,11 @@ _NAME_PARTICLES = frozenset(
     "văn thị בן בת".split()
 )
 _NAME_SPLIT = re.compile("[\\s\\-\u2010]+")
+
+# ---------------------------------------------------------------------------------------
+# spaCy
+
+_SYMBOL_RUN = re.compile(r"[^\w\s]{8,}")
 
 # The shared spaCy vocabulary keeps every string it has seen; start afresh past this size
 # so a long-running gateway does not grow without bound.
@@ -158,8 +165,8 @@ class Masker:
     def __init__(self, glossary: Iterable[str] = ()) -> None:
         terms = (" ".join(term.split()) for term in glossary)
         self._glossary = tuple(dict.fromkeys(term for term in terms if term))
-        self._nlp: Language | None = None
-        self._terms: PhraseMatcher | None = None
+        # (pipeline, glossary matcher), replaced as one so concurrent callers never mix them.
+        self._spacy: tuple[Language, PhraseMatcher | None] | None = None
 
     def find(self, text: str, names: Iterable[str] = ()) -> list[Span]:
         """Non-overlapping spans sorted by position; the longest candidate wins a conflict."""
@@ -229,7 +236,8 @@ class Masker:
         doc = _keyed(nlp, text)
         for token in doc:
             if token.like_url and _is_domain(token.text):
-                yield Span(token.idx, token.idx + len(token), "url", token.text)
+                start, end = token.idx, token.idx + len(token)
+                yield Span(start, end, "url", text[start:end])
         matchers = [(terms, "term")] if terms is not None else []
         if names:
             matchers.append((_phrase_matcher(nlp, names), "name"))
@@ -239,13 +247,12 @@ class Masker:
                 yield Span(start, end, kind, text[start:end])
 
     def _pipeline(self) -> tuple[Language, PhraseMatcher | None]:
-        if self._nlp is None or len(self._nlp.vocab.strings) > _MAX_STRINGS:
+        if self._spacy is None or len(self._spacy[0].vocab.strings) > _MAX_STRINGS:
             import spacy  # imported here: loading spaCy is slow and not every caller masks
 
             nlp = spacy.blank("xx")
-            self._terms = _phrase_matcher(nlp, self._glossary) if self._glossary else None
-            self._nlp = nlp
-        return self._nlp, self._terms
+            self._spacy = nlp, _phrase_matcher(nlp, self._glossary) if self._glossary else None
+        return self._spacy
 
 
 def _key(text: str) -> str:
@@ -255,6 +262,10 @@ def _key(text: str) -> str:
 
 
 def _keyed(nlp: Language, text: str) -> Doc:
+    # spaCy splits affixes off one at a time, which is quadratic on a long run of symbols
+    # (4,000 emoji take seconds). Such runs cannot be part of a name, term or domain;
+    # blanking them keeps every other character at its offset.
+    text = _SYMBOL_RUN.sub(lambda run: " " * len(run.group()), text)
     doc = nlp.make_doc(text)
     for token in doc:
         token.norm_ = _key(token.text)
@@ -327,11 +338,14 @@ def _pattern_spans(text: str) -> Iterator[Span]:
 
 def _trim_url(text: str, start: int, end: int) -> int:
     """Sentence punctuation after a URL is not part of it; a closing bracket may be."""
+    opened, closed = text.count("(", start, end), text.count(")", start, end)
     while end > start + 1:
         last = text[end - 1]
-        if last == ")" and text.count("(", start, end) >= text.count(")", start, end):
-            break
-        if last not in _URL_TRAILING and last != ")":
+        if last == ")":
+            if closed <= opened:
+                break
+            closed -= 1
+        elif last not in _URL_TRAILING:
             break
         end -= 1
     return end

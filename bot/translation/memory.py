@@ -6,15 +6,21 @@ costs no translator call, and no customer's personal data is stored in the memor
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+from collections import Counter
 
 from sqlalchemy import case, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import translation_memory, utcnow
 
+log = logging.getLogger(__name__)
+
 HUMAN = "human"
+HIT_FLUSH_EVERY = 100
 MACHINE = "machine"
 
 
@@ -25,6 +31,8 @@ def _hash(text: str) -> str:
 class TranslationMemory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._pending: set[asyncio.Task] = set()
+        self._hits: Counter[int] = Counter()
 
     async def lookup(
         self, texts: list[str], source: str, target: str
@@ -45,17 +53,36 @@ class TranslationMemory:
         )
         found: dict[str, tuple[str, str]] = {}
         hit_ids = []
-        async with self._engine.begin() as connection:
+        async with self._engine.connect() as connection:
             for row in await connection.execute(query):
                 text = by_hash[row.source_hash]
                 if text not in found:
                     found[text] = (row.translated_text, row.origin)
                     hit_ids.append(row.id)
-            if hit_ids:
-                await connection.execute(
-                    update(table).where(table.c.id.in_(hit_ids)).values(hits=table.c.hits + 1)
-                )
+        self._hits.update(hit_ids)
+        if sum(self._hits.values()) >= HIT_FLUSH_EVERY and not self._pending:
+            # Counting is bookkeeping: written in batches, never while a customer waits.
+            task = asyncio.create_task(self.flush_hits())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
         return found
+
+    async def flush_hits(self) -> None:
+        """Write the hit counts gathered so far (also called at shutdown)."""
+        hits, self._hits = self._hits, Counter()
+        if not hits:
+            return
+        table = translation_memory
+        try:
+            async with self._engine.begin() as connection:
+                for entry_id, count in hits.items():
+                    await connection.execute(
+                        update(table)
+                        .where(table.c.id == entry_id)
+                        .values(hits=table.c.hits + count)
+                    )
+        except OperationalError as error:  # a busy database loses counts, nothing else
+            log.info("translation memory hit counts skipped: %s", error)
 
     async def store(
         self, pairs: list[tuple[str, str]], source: str, target: str, origin: str = MACHINE

@@ -69,3 +69,15 @@ def test_health_is_ok_with_everything_up(stack):
         200,
         {"status": "ok", "checks": {"rasa": "ok", "actions": "ok", "database": "ok"}},
     )
+
+
+def test_asking_for_another_language_switches_the_conversation(stack):
+    sender = "e2e-switch"
+    post(stack.bot_url, {"sender": sender, "text": "Hello, I have a question about shipping"})
+    switched = post(stack.bot_url, {"sender": sender, "text": "can we speak Dutch please?"})
+    assert switched["language"] == "nl"
+    assert switched["messages"][-1]["text"] == answer("utter_language_changed", "nl").replace(
+        "{language}", "Nederlands"
+    )
+    follow = post(stack.bot_url, {"sender": sender, "text": "ok"})
+    assert follow["language"] == "nl"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 
 import pytest
@@ -109,6 +110,7 @@ def test_glossary_terms_match_whole_words_only():
         "Het kost € 1.299,00 en duurt 3-5 werkdagen.",
         "Delivered on 12-05-2024 at 10:30, or was it 2024-05-12?",
         "Giá 150000đ, giảm 20%, tổng cộng 12.500.000 VND.",
+        unicodedata.normalize("NFD", "Giá 150000 đồng"),
         "Over 1 000 000 customers trust us.",
         "۲ عدد به قیمت ۱۹.۹۹ دلار، ۳۰ روز پیش",
         "ב-2024 קניתי 3 פריטים ב-₪49.90",
@@ -343,3 +345,12 @@ def test_personal_data_never_reaches_the_translator_and_always_comes_back(senten
     restored = MASKER.unmask(_translate(data, masked.text), masked)
     for value in values:
         assert value in restored
+
+
+@pytest.mark.parametrize("burst", ["😀" * 4096, "!" * 4095 + "a", "(!" * 2048])
+def test_a_burst_of_emoji_or_punctuation_is_masked_quickly(burst):
+    # spaCy's tokenizer alone takes seconds on such a message.
+    started = time.perf_counter()
+    masked = MASKER.mask(burst, NAMES)
+    assert time.perf_counter() - started < 0.5
+    assert MASKER.unmask(masked.text, masked) == burst
