@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from bot.settings import Settings, SettingsError
@@ -46,10 +45,10 @@ def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.app import create_app
+    from bot.logs import configure_logging
+    from bot.translation.masking import Masker
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(Masker(settings.glossary))
     print(
         f"Tolk bot service on http://{settings.host}:{settings.port}/ (web chat), "
         f"Rasa at {settings.rasa_url}"

@@ -34,6 +34,7 @@ class Stack:
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     @property
     def bot_url(self) -> str:
@@ -99,10 +100,18 @@ class Stack:
         return path
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.commands[name] = (command, env)
         log = open(self.workdir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def revive(self, timeout: float = 240) -> None:
+        """Start again whatever was stopped (tests that stop parts of the stack use it)."""
+        for name, process in list(self.processes.items()):
+            if process.poll() is not None:
+                self._spawn(name, *self.commands[name])
+        self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -1,6 +1,6 @@
 """One real stack (action server, Rasa, bot) shared by the e2e modules.
 
-Modules run in file order; test_outages.py stops processes and so comes last.
+test_outages.py stops processes and starts them again when it is done.
 """
 
 from __future__ import annotations

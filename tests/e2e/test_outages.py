@@ -1,6 +1,6 @@
 """Parts of the stack stopped mid-run: the customer still hears something, nothing is lost.
 
-Runs after the other e2e modules (file order): it stops processes of the shared stack.
+The stopped processes are started again when this module is done, for the modules after it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ import pytest
 from tests.e2e.conftest import answer, health, post
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module", autouse=True)
+def revive_afterwards(stack):
+    yield
+    stack.revive()
 
 
 def test_action_server_down_is_reported_and_the_customer_hears_so(stack):
