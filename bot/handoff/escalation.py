@@ -1,0 +1,142 @@
+"""When a conversation needs a person: explicit requests, complaints, anger, sensitive topics.
+
+The NLU intent says what the customer asks (`request_human`, `complain`); the scorer adds
+what the intent misses: anger and swearing from a per-language lexicon
+(`data/escalation/<language>.yml`), SHOUTING, repeated punctuation and the same question
+asked again. Legal threats, fraud, chargebacks and safety always go to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.normalize import for_nlu
+
+SENSITIVE = ("legal", "fraud", "chargeback", "safety")
+# Style alone ("THANK YOU!!!") is not anger when the customer is thanking or greeting.
+_FRIENDLY_INTENTS = frozenset({"thank", "greet", "goodbye", "affirm"})
+_REPEATED_PUNCTUATION = re.compile(r"[!?؟]{3,}|[!?؟]{2,}.*[!?؟]{2,}")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Weights:
+    anger: float = 1.0
+    swearing: float = 1.5
+    shouting: float = 0.6
+    punctuation: float = 0.5
+    repeated_question: float = 0.6
+    threshold: float = 1.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    escalate: bool
+    # request | complaint | anger | legal | fraud | chargeback | safety
+    reason: str | None = None
+    score: float = 0.0
+    signals: tuple[str, ...] = ()
+
+
+@dataclass
+class Lexicon:
+    terms: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(
+            {
+                category: [_pattern(str(term)) for term in (entries or []) if str(term).strip()]
+                for category, entries in data.items()
+            }
+        )
+
+    def hits(self, category: str, text: str) -> int:
+        return sum(1 for pattern in self.terms.get(category, []) if pattern.search(text))
+
+
+def _pattern(term: str) -> re.Pattern[str]:
+    term = for_nlu(term).casefold()
+    if term.isascii():
+        return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+    # Hebrew and Persian attach prepositions and articles to the word: match its start.
+    return re.compile(rf"(?<![^\W\d_ובלמהשכ]){re.escape(term)}")
+
+
+class EscalationPolicy:
+    def __init__(self, lexicons: dict[str, Lexicon], weights: Weights | None = None) -> None:
+        self.lexicons = lexicons
+        self.weights = weights or Weights()
+
+    @classmethod
+    def load(cls, directory: Path, weights: Weights | None = None) -> EscalationPolicy:
+        return cls(
+            {path.stem: Lexicon.load(path) for path in sorted(directory.glob("*.yml"))}, weights
+        )
+
+    def assess(
+        self,
+        text: str,
+        language: str,
+        intent: str | None = None,
+        earlier: tuple[str, ...] = (),
+    ) -> Verdict:
+        """Whether this message should reach a person, and why."""
+        if intent == "request_human":
+            return Verdict(True, "request", signals=("intent",))
+        normalised = for_nlu(text).casefold()
+        lexicons = [self.lexicons[code] for code in dict.fromkeys((language, "en"))
+                    if code in self.lexicons]  # fmt: skip
+        for category in SENSITIVE:
+            if any(lexicon.hits(category, normalised) for lexicon in lexicons):
+                return Verdict(True, category, signals=(category,))
+        if intent == "complain":
+            return Verdict(True, "complaint", signals=("intent",))
+
+        w = self.weights
+        signals: list[str] = []
+        score = 0.0
+        anger = sum(lexicon.hits("anger", normalised) for lexicon in lexicons)
+        swearing = sum(lexicon.hits("swearing", normalised) for lexicon in lexicons)
+        if anger:
+            score += w.anger * anger
+            signals.append("anger")
+        if swearing:
+            score += w.swearing * swearing
+            signals.append("swearing")
+        if intent not in _FRIENDLY_INTENTS:
+            if _shouting(text):
+                score += w.shouting
+                signals.append("shouting")
+            if _REPEATED_PUNCTUATION.search(text):
+                score += w.punctuation
+                signals.append("punctuation")
+            if _asked_again(normalised, earlier):
+                score += w.repeated_question
+                signals.append("repeated question")
+        escalate = score >= w.threshold
+        return Verdict(escalate, "anger" if escalate else None, round(score, 2), tuple(signals))
+
+
+def _shouting(text: str) -> bool:
+    """Mostly capitals over enough cased letters (scripts without case never shout)."""
+    cased = [char for char in text if char.isupper() or char.islower()]
+    if len(cased) < 8:
+        return False
+    return sum(char.isupper() for char in cased) / len(cased) >= 0.7
+
+
+def _asked_again(text: str, earlier: tuple[str, ...]) -> bool:
+    words = set(_WORD.findall(text))
+    if len(words) < 3:
+        return False
+    for previous in earlier[-3:]:
+        before = set(_WORD.findall(for_nlu(previous).casefold()))
+        if before and len(words & before) / len(words | before) >= 0.7:
+            return True
+    return False
