@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.handoff.classifier import EscalationClassifier
 from bot.normalize import for_nlu
 
 SENSITIVE = ("legal", "fraud", "chargeback", "safety")
@@ -31,6 +32,7 @@ class Weights:
     punctuation: float = 0.5
     repeated_question: float = 0.6
     threshold: float = 1.0
+    classifier_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -69,15 +71,25 @@ def _pattern(term: str) -> re.Pattern[str]:
 
 
 class EscalationPolicy:
-    def __init__(self, lexicons: dict[str, Lexicon], weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        lexicons: dict[str, Lexicon],
+        weights: Weights | None = None,
+        classifier: EscalationClassifier | None = None,
+    ) -> None:
         self.lexicons = lexicons
         self.weights = weights or Weights()
+        self.classifier = classifier
 
     @classmethod
-    def load(cls, directory: Path, weights: Weights | None = None) -> EscalationPolicy:
-        return cls(
-            {path.stem: Lexicon.load(path) for path in sorted(directory.glob("*.yml"))}, weights
-        )
+    def load(
+        cls,
+        directory: Path,
+        weights: Weights | None = None,
+        classifier: EscalationClassifier | None = None,
+    ) -> EscalationPolicy:
+        lexicons = {path.stem: Lexicon.load(path) for path in sorted(directory.glob("*.yml"))}
+        return cls(lexicons, weights, classifier)
 
     def assess(
         self,
@@ -119,16 +131,33 @@ class EscalationPolicy:
             if _asked_again(normalised, earlier):
                 score += w.repeated_question
                 signals.append("repeated question")
-        escalate = score >= w.threshold
-        return Verdict(escalate, "anger" if escalate else None, round(score, 2), tuple(signals))
+        if score >= w.threshold:
+            return Verdict(True, "anger", round(score, 2), tuple(signals))
+        if self.classifier is not None:
+            probability = self.classifier.probability(text)
+            if probability >= w.classifier_threshold:
+                signals.append(f"classifier {probability:.2f}")
+                reason = "anger" if score > 0 else "complaint"
+                return Verdict(True, reason, round(score, 2), tuple(signals))
+        return Verdict(False, None, round(score, 2), tuple(signals))
+
+
+_CAPS_RUN = re.compile(r"(?:\b[^\W\d_a-z]{2,}\b[^\w]+){2,}\b[^\W\d_a-z]{2,}\b")
 
 
 def _shouting(text: str) -> bool:
-    """Mostly capitals over enough cased letters (scripts without case never shout)."""
+    """Mostly capitals, or three capitalised words in a row ("WHERE IS MY order").
+
+    Scripts without case (Hebrew, Persian) never shout this way."""
     cased = [char for char in text if char.isupper() or char.islower()]
     if len(cased) < 8:
         return False
-    return sum(char.isupper() for char in cased) / len(cased) >= 0.7
+    if sum(char.isupper() for char in cased) / len(cased) >= 0.7:
+        return True
+    return any(
+        sum(char.isupper() for char in match.group()) >= 6 and match.group().isupper()
+        for match in _CAPS_RUN.finditer(text)
+    )
 
 
 def _asked_again(text: str, earlier: tuple[str, ...]) -> bool:

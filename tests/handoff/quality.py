@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from bot.handoff.classifier import EscalationClassifier
 from bot.handoff.escalation import EscalationPolicy
-from bot.settings import PROJECT_ROOT
+from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
 
 HELDOUT = PROJECT_ROOT / "tests" / "handoff" / "heldout"
 LEXICONS = PROJECT_ROOT / "data" / "escalation"
@@ -48,7 +49,8 @@ async def evaluate(model: Path = MODEL) -> list[Quality]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    policy = EscalationPolicy.load(LEXICONS)
+    classifier = EscalationClassifier.train(PROJECT_ROOT, NATIVE_LANGUAGES)
+    policy = EscalationPolicy.load(LEXICONS, classifier=classifier)
     results = []
     for path in sorted(HELDOUT.glob("*.yml")):
         quality = Quality(path.stem)
