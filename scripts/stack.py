@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,11 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.bot}"
 
     def start(self, timeout: float = 240) -> None:
+        busy = [f"{name} port {port}" for name, port in vars(self.ports).items() if _in_use(port)]
+        if busy:
+            raise RuntimeError(
+                f"{', '.join(busy)} already in use: is Tolk (or another server) running?"
+            )
         self.workdir.mkdir(parents=True, exist_ok=True)
         endpoints = self._endpoints()
         base_env = {
@@ -157,7 +163,18 @@ class Stack:
                     process.wait()
 
 
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    # `kill` (or a process manager) stops the stack as Ctrl-C does, children included.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if not MODEL.exists():
         print(
             "No trained model: run `make train` (or `make run`, which trains first).",
