@@ -45,6 +45,14 @@ def bench_language(settings: Settings, rounds: int = 2000) -> str:
     return _summary("language choice (normalise + detect)", timings)
 
 
+async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Run `app` on a free loopback port; its runner (to clean up) and base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
 async def _stub_rasa() -> tuple[web.AppRunner, str]:
     async def webhook(request: web.Request) -> web.Response:
         await request.read()
@@ -56,12 +64,7 @@ async def _stub_rasa() -> tuple[web.AppRunner, str]:
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_get("/health", ok)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}"
+    return await _serve(app)
 
 
 async def bench_gateway(settings: Settings, rounds: int = 300) -> list[str]:
@@ -76,11 +79,7 @@ async def bench_gateway(settings: Settings, rounds: int = 300) -> list[str]:
                 api_token=None,
             )
         )
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        runner, url = await _serve(app)
         rest, nlg = [], []
         async with ClientSession() as session:
             for i in range(rounds):
@@ -135,10 +134,8 @@ async def _stub_libretranslate() -> tuple[web.AppRunner, str]:
 
     app = web.Application()
     app.router.add_post("/translate", translate)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    runner, url = await _serve(app)
+    return runner, f"{url}/"
 
 
 async def bench_translation(settings: Settings, rounds: int = 300) -> list[str]:

@@ -84,24 +84,6 @@ class Catalogue:
                 return response, candidate
         return None
 
-    def render(self, key: str, language: str, variables: Mapping[str, object]) -> dict | None:
-        found = self.get(key, language)
-        if found is None:
-            return None
-        response, rendered_language = found
-        message = response.render(variables)
-        message["language"] = rendered_language
-        return message
-
-    def missing(self) -> dict[str, list[str]]:
-        """Per language, the keys the fallback language has and it lacks."""
-        reference = self.keys()
-        return {
-            language: sorted(reference - set(responses))
-            for language, responses in self.entries.items()
-            if reference - set(responses)
-        }
-
 
 def _load_file(path: Path) -> dict[str, Response]:
     try:

@@ -54,18 +54,26 @@ def required_responses(root: Path) -> set[str]:
     return names | GATEWAY_RESPONSES
 
 
+def nlu_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) pairs from one Rasa NLU YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    pairs = []
+    for block in data.get("nlu") or []:
+        if "intent" not in block:
+            continue
+        for line in str(block.get("examples", "")).splitlines():
+            line = line.strip()
+            if line.startswith("- ") and line[2:].strip():
+                pairs.append((line[2:].strip(), block["intent"]))
+    return pairs
+
+
 def training_examples(root: Path, language: str) -> dict[str, list[str]]:
     """intent -> examples, from data/nlu/<language>/*.yml."""
     found: dict[str, list[str]] = defaultdict(list)
     for path in sorted((root / "data" / "nlu" / language).glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- ") and line[2:].strip():
-                    found[block["intent"]].append(line[2:].strip())
+        for text, intent in nlu_examples(path):
+            found[intent].append(text)
     return found
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.db import utcnow
 from bot.language import LanguageChooser
-from bot.language_names import NAMES, display_name, named_languages
+from bot.language_names import NAMES, display_name, named_languages, own_name
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 from bot.render import Renderer
 from bot.settings import PIVOT_LANGUAGE, Settings
@@ -67,7 +67,6 @@ class Gateway:
         self.store = store
         self.rasa = rasa
         self.renderer = renderer
-        self.catalogue = renderer.catalogue
         self.languages = languages
         self.translation = translation
 
@@ -76,7 +75,7 @@ class Gateway:
         return {
             "support_email": self.settings.support_email,
             "languages": ", ".join(display_name(code) for code in self.settings.languages),
-            "language": NAMES.get(language, (language, language))[1] if language else "",
+            "language": own_name(language) if language else "",
         }
 
     def reachable(self, language: str) -> bool:

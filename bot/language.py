@@ -128,9 +128,8 @@ class LanguageChooser:
         ):
             # A non-Latin script the conversation's language does not use: clearly not it.
             return detection.language
-        if script not in _scripts_of(current):
-            # A Latin "ok" in a Persian conversation says nothing about the language.
-            return current if not self._clearly(text, letters, detection) else detection.language
+        # Otherwise only a long, confident message switches: a Latin "ok" in a Persian
+        # conversation, or "thanks" in a Dutch one, says nothing about the language.
         return detection.language if self._clearly(text, letters, detection) else current
 
     @staticmethod

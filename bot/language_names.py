@@ -65,6 +65,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def own_name(code: str) -> str:
+    """The language's name for itself ("Nederlands"); the code when unknown."""
+    return NAMES.get(code, (code, code))[1]
+
+
 def display_name(code: str) -> str:
     english, own = NAMES.get(code, (code, code))
     return own if own == english else f"{own} ({english})"

@@ -44,7 +44,7 @@ async def _language(gateway, tracker: dict) -> str:
         conversation = await gateway.store.conversation(sender)
         if conversation and conversation.language:
             return conversation.language
-    return gateway.catalogue.fallback
+    return gateway.renderer.catalogue.fallback
 
 
 def _slots(tracker: dict) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.catalogue import Catalogue, Response
+from bot.catalogue import Button, Catalogue, Response
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 
@@ -56,7 +56,7 @@ class Renderer:
         if machine_made and note_text:
             text = f"{text}\n{note_text}"
         buttons = tuple(
-            type(button)(title, button.payload)
+            Button(title, button.payload)
             for button, title in zip(response.buttons, button_titles, strict=True)
         )
         return Response(text, buttons)

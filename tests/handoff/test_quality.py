@@ -6,9 +6,9 @@ Run alone, with every miss: `.venv/bin/python -m tests.handoff.quality`.
 
 import pytest
 
+from bot.content import nlu_examples
 from tests.conftest import REPORTS
 from tests.handoff.quality import HELDOUT, LEXICONS, MODEL, evaluate, load, report
-from tests.nlu.heldout_eval import load_examples
 
 LANGUAGES = ("en", "nl", "he", "fa", "vi")
 THRESHOLD = 0.85
@@ -23,7 +23,7 @@ def test_the_heldout_set_is_big_enough_and_kept_apart(language):
     trained = {
         text.casefold()
         for path in (HELDOUT.parents[2] / "data" / "nlu" / language).glob("*.yml")
-        for text, _ in load_examples(path)
+        for text, _ in nlu_examples(path)
     }
     trained |= {m["text"].casefold() for m in load(LEXICONS / "train" / f"{language}.yml")}
     for message in messages:

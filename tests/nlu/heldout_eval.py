@@ -11,23 +11,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from bot.content import nlu_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout"
 MODEL = ROOT / "models" / "tolk.tar.gz"
-
-
-def load_examples(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) pairs from a Rasa NLU YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    pairs = []
-    for block in data.get("nlu", []):
-        for line in block.get("examples", "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                pairs.append((line[2:].strip(), block["intent"]))
-    return pairs
 
 
 @dataclass
@@ -57,7 +45,7 @@ async def evaluate(model: Path = MODEL) -> list[LanguageResult]:
     results = []
     for path in sorted(HELDOUT.glob("*.yml")):
         result = LanguageResult(path.stem)
-        for text, expected in load_examples(path):
+        for text, expected in nlu_examples(path):
             parse = await agent.parse_message(text)
             got = predicted_intent(parse)
             result.total += 1

@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot.content import MIN_EXAMPLES, training_examples
+from bot.content import MIN_EXAMPLES, nlu_examples, training_examples
 from bot.normalize import for_nlu
 from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
-from tests.nlu.heldout_eval import HELDOUT, load_examples
+from tests.nlu.heldout_eval import HELDOUT
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
@@ -37,7 +37,7 @@ def test_heldout_utterances_are_never_used_for_training(language):
         for texts in training_examples(PROJECT_ROOT, other).values()
         for text in texts
     }
-    heldout = load_examples(HELDOUT / f"{language}.yml")
+    heldout = nlu_examples(HELDOUT / f"{language}.yml")
     assert len(heldout) >= 20
     leaked = [text for text, _ in heldout if key(text) in trained]
     assert leaked == []
@@ -45,5 +45,5 @@ def test_heldout_utterances_are_never_used_for_training(language):
 
 @pytest.mark.parametrize("language", NATIVE_LANGUAGES)
 def test_heldout_covers_every_intent(language):
-    intents = {intent for _, intent in load_examples(HELDOUT / f"{language}.yml")}
+    intents = {intent for _, intent in nlu_examples(HELDOUT / f"{language}.yml")}
     assert intents == CONTRACT_INTENTS
