@@ -7,6 +7,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import handoff_payload
+from bot.settings import Settings
+
 FALLBACK_INTENT = "nlu_fallback"
 
 
@@ -24,7 +27,8 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
 
 
 class ActionFallback(Action):
-    """First miss: ask to rephrase. Second miss in a row: offer a person."""
+    """Not understood: ask to rephrase; after TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS misses in
+    a row (2 by default), hand the conversation to a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -35,8 +39,8 @@ class ActionFallback(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        if consecutive_fallbacks(tracker) >= 2:
-            dispatcher.utter_message(response="utter_offer_human")
+        if consecutive_fallbacks(tracker) >= Settings.from_env().handoff_after_misunderstandings:
+            dispatcher.utter_message(json_message=handoff_payload(tracker, reason="stuck"))
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []

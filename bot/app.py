@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SETTINGS
+from bot.appkeys import GATEWAY, SESSIONS, SETTINGS
 from bot.catalogue import Catalogue
 from bot.channels.rest import require_api_token
+from bot.console.sessions import Sessions
 from bot.db import create_engine, create_schema
+from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.http_errors import errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
@@ -19,12 +25,15 @@ from bot.rasa_client import RasaClient
 from bot.render import Renderer
 from bot.routes import setup_routes
 from bot.settings import Settings
+from bot.speaker import Speaker
 from bot.store import Store
 from bot.translation.backends import create_backend
 from bot.translation.masking import Masker
 from bot.translation.memory import TranslationMemory
 from bot.translation.resilience import ResilientTranslator
 from bot.translation.service import TranslationService
+
+log = logging.getLogger(__name__)
 
 # Room for a 4096-character message in any script plus JSON escaping; larger bodies get 413.
 MAX_BODY = 64 * 1024
@@ -44,15 +53,30 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     await create_schema(engine)
     session = aiohttp.ClientSession()
     translation = create_translation(settings, engine)
+    store = Store(engine)
+    speaker = Speaker(settings, Renderer(Catalogue.load(settings.locales_dir), translation))
+    handoff = HandoffService(
+        engine,
+        store,
+        speaker,
+        translation,
+        HandoffPolicy(presence=timedelta(seconds=settings.agent_timeout)),
+    )
     app[GATEWAY] = Gateway(
         settings=settings,
-        store=Store(engine),
+        store=store,
         rasa=RasaClient(session, settings.rasa_url, settings.actions_url, settings.rasa_timeout),
-        renderer=Renderer(Catalogue.load(settings.locales_dir), translation),
+        speaker=speaker,
         languages=LanguageChooser(settings.languages + PIVOT_CANDIDATES),
         translation=translation,
+        handoff=handoff,
     )
+    app[SESSIONS] = Sessions(engine)
+    sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))
     yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
     await translation.memory.flush_hits()
     await session.close()
     await engine.dispose()
@@ -70,3 +94,13 @@ def create_translation(settings: Settings, engine) -> TranslationService:
         else None
     )
     return TranslationService(translator, TranslationMemory(engine), Masker(settings.glossary))
+
+
+async def _sweep(handoff: HandoffService, every: float) -> None:
+    """Tickets of agents who went away go back to the queue; queued tickets find agents."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await handoff.sweep()
+        except Exception:  # the next round tries again; the service keeps serving
+            log.exception("handoff sweep failed")

@@ -9,7 +9,9 @@ from aiohttp import web
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.console.sessions import Sessions
     from bot.inbound import Gateway
 
 SETTINGS = web.AppKey("settings", Settings)
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway")
+SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")

@@ -18,6 +18,24 @@ def main(argv: list[str] | None = None) -> int:
         "check", help="report catalogue coverage per language; exit 1 on errors"
     )
     commands.add_parser("bench", help="measure the gateway's own latency (see README)")
+    agents = commands.add_parser("agents", help="the support agents who take handed-over chats")
+    agent_commands = agents.add_subparsers(dest="agents_command", required=True)
+    add = agent_commands.add_parser("add", help="create an agent; prints the API token once")
+    add.add_argument("--name", required=True, help="shown to customers, e.g. Daan")
+    add.add_argument("--languages", required=True, help="e.g. nl,en: the first is their own")
+    add.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Amsterdam")
+    add.add_argument(
+        "--hours",
+        default="mon-sun 00:00-24:00",
+        help='working hours in their zone, e.g. "mon-fri 09:00-17:00, sat 10:00-14:00"',
+    )
+    add.add_argument("--max-tickets", type=int, default=3, help="open tickets at once")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the console password from stdin (else one is generated and shown once)",
+    )
+    agent_commands.add_parser("list", help="the agents, their languages and hours")
     args = parser.parse_args(argv)
 
     try:
@@ -34,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.content_command == "translate":
             return run_translate(settings, args.lang)
         return run_check(settings)
+    if args.command == "agents":
+        from bot.handoff.commands import run_add, run_list
+
+        return run_add(settings, args) if args.agents_command == "add" else run_list(settings)
     if args.command == "bench":
         from bot.bench import run
 

@@ -18,17 +18,9 @@ from bot.settings import PROJECT_ROOT, Settings
 
 MIN_EXAMPLES = 15
 # Responses the gateway itself sends (not Rasa).
-GATEWAY_RESPONSES = frozenset(
-    {
-        "utter_disclosure",
-        "utter_service_unavailable",
-        "utter_language_changed",
-        "utter_choose_language",
-        "utter_language_not_supported",
-        "utter_machine_translation_note",
-    }
-)
-_ACTION_RESPONSE = re.compile(r"""response\s*=\s*["'](utter_[\w/]+)["']""")
+# Responses the actions and the bot service send by name, as string literals in the code.
+_CODE_RESPONSE = re.compile(r"""["'](utter_[a-z0-9_]+(?:/[a-z0-9_]+)?)["']""")
+CANNED = "canned/"
 
 
 @dataclass
@@ -49,9 +41,12 @@ def required_responses(root: Path) -> set[str]:
     """Every response name the bot can be asked to render."""
     domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
     names = set(domain.get("responses") or {})
-    for path in (root / "actions").glob("**/*.py"):
-        names.update(_ACTION_RESPONSE.findall(path.read_text(encoding="utf-8")))
-    return names | GATEWAY_RESPONSES
+    for folder in ("actions", "bot"):
+        for path in (root / folder).glob("**/*.py"):
+            names.update(_CODE_RESPONSE.findall(path.read_text(encoding="utf-8")))
+    # Canned replies for agents: whatever the reference language has, every language needs.
+    reference = yaml.safe_load((root / "locales" / "en.yml").read_text(encoding="utf-8")) or {}
+    return names | {name for name in reference if name.startswith(CANNED)}
 
 
 def nlu_examples(path: Path) -> list[tuple[str, str]]:

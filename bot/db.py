@@ -33,6 +33,10 @@ conversations = Table(
     Column("channel", String(32), nullable=False),
     Column("language", String(16)),
     Column("customer_name", String(200)),
+    # IANA zone the channel told us (web chat: the browser's), for times we promise.
+    Column("timezone", String(64)),
+    # The resolved ticket whose CSAT rating the bot asked for and is waiting on.
+    Column("csat_ticket_id", Integer),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
@@ -58,8 +62,81 @@ messages = Table(
     Column("status", String(16)),
     # What Rasa saw when the customer wrote in a non-native language (English pivot).
     Column("pivot_text", Text),
+    # For agent messages: who wrote it, and what they wrote before it was translated.
+    Column("agent_id", Integer),
+    Column("source_text", Text),
+    Column("source_language", String(16)),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("conversation_id", "external_id", name="uq_message_external_id"),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("languages", String(200), nullable=False),  # comma-separated, first = own
+    # Only hashes: the API token is shown once by `agents add`, the password never.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("hours", String(200), nullable=False),  # "mon-fri 09:00-17:00"
+    Column("max_tickets", Integer, nullable=False),
+    Column("last_seen_at", DateTime),
+    Column("last_assigned_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String(16), nullable=False, index=True),  # queued | assigned | resolved
+    # request | complaint | anger | stuck | legal | fraud | chargeback | safety
+    Column("reason", String(16), nullable=False),
+    Column("intent", String(64)),
+    Column("priority", String(8), nullable=False),  # hot | cold
+    Column("priority_why", String(200)),
+    Column("language", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id"), index=True),
+    Column("after_hours", Integer, nullable=False, default=0),
+    Column("follow_up_email", String(254)),
+    Column("sla_due_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("assigned_at", DateTime),
+    Column("first_response_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("csat", Integer),
+)
+
+ticket_notes = Table(
+    "ticket_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
 )
 
 

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
+from bot.handoff.service import HandoffError
 from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except BadRequest as error:
         return json_error(error.status, error.message)
+    except HandoffError as error:
+        return json_error(error.status, str(error))
     except (StoreUnavailable, OperationalError) as error:
         log.error("database unavailable: %s", error)
         return json_error(503, "the message store is busy or unavailable; please retry shortly")

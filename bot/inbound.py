@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from bot.db import utcnow
+from bot.handoff.service import HandoffService
 from bot.language import LanguageChooser
-from bot.language_names import NAMES, display_name, named_languages, own_name
+from bot.language_names import NAMES, named_languages
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
-from bot.render import Renderer
 from bot.settings import PIVOT_LANGUAGE, Settings
+from bot.speaker import Speaker
 from bot.store import Conversation, Store, session_expired
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 _PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{.*\})?$", re.DOTALL)
 # "/language nl", "/language Nederlands", or "/language" alone to list the choices.
 _LANGUAGE_COMMAND = re.compile(r"^/language(?:\s+(.+))?$", re.IGNORECASE | re.DOTALL)
+# "Talk to a person" on every channel, whatever Rasa makes of it.
+_HUMAN_COMMAND = re.compile(r"^/(?:human|agent|person|request_human)$", re.IGNORECASE)
+# How many earlier customer messages Rasa sees, for "asked the same again" (escalation).
+_RECENT = 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Inbound:
     language_hint: str | None = None
     customer_name: str | None = None
     external_id: str | None = None
+    timezone: str | None = None
 
 
 @dataclass
@@ -43,6 +49,8 @@ class Outcome:
     language: str
     messages: list[BotMessage] = field(default_factory=list)
     handoff: dict | None = None
+    # Where each message is stored (the web chat uses them not to show one twice).
+    seqs: list[int] = field(default_factory=list)
 
     def as_json(self, sender: str) -> dict:
         return {
@@ -59,24 +67,18 @@ class Gateway:
         settings: Settings,
         store: Store,
         rasa: RasaClient,
-        renderer: Renderer,
+        speaker: Speaker,
         languages: LanguageChooser,
         translation: TranslationService,
+        handoff: HandoffService,
     ) -> None:
         self.settings = settings
         self.store = store
         self.rasa = rasa
-        self.renderer = renderer
+        self.speaker = speaker
         self.languages = languages
         self.translation = translation
-
-    def variables(self, language: str | None = None) -> dict[str, object]:
-        """Values every answer may use as {placeholders}."""
-        return {
-            "support_email": self.settings.support_email,
-            "languages": ", ".join(display_name(code) for code in self.settings.languages),
-            "language": own_name(language) if language else "",
-        }
+        self.handoff = handoff
 
     def reachable(self, language: str) -> bool:
         """Whether the bot can hold a conversation in `language` now."""
@@ -85,10 +87,7 @@ class Gateway:
         )
 
     async def render(self, key: str, language: str, about: str | None = None) -> BotMessage:
-        message = await self.renderer.render(key, language, self.variables(about or language))
-        if message is None:
-            raise KeyError(f"no response {key!r} in the catalogue")
-        return BotMessage(message["text"], message.get("buttons", []))
+        return await self.speaker.say(key, language, about)
 
     async def handle(self, inbound: Inbound) -> Outcome:
         received = await self.store.receive(
@@ -97,6 +96,7 @@ class Gateway:
             text=inbound.text,
             customer_name=inbound.customer_name,
             external_id=inbound.external_id,
+            timezone=inbound.timezone,
         )
         conversation = received.conversation
         if received.duplicate:
@@ -106,16 +106,32 @@ class Gateway:
                 [BotMessage(reply.text) for reply in replies],
             )
 
+        seq = received.message_seq
         text = inbound.text.strip()
+        if conversation.csat_ticket_id is not None:
+            thanks = await self.handoff.rate(conversation, text)
+            if thanks is not None:
+                language = conversation.language or PIVOT_LANGUAGE
+                return await self._finish(conversation, seq, "answered", thanks, language)
         command = _LANGUAGE_COMMAND.match(text)
         if command:
-            return await self._language_command(conversation, received.message_seq, command)
+            return await self._language_command(conversation, seq, command)
 
-        if _PAYLOAD.match(text):
+        if _PAYLOAD.match(text) or _HUMAN_COMMAND.match(text):
             language = conversation.language or inbound.language_hint or PIVOT_LANGUAGE
         else:
             language = self.languages.choose(text, conversation.language, inbound.language_hint)
-        await self.store.set_language(conversation.id, received.message_seq, language)
+        await self.store.set_language(conversation.id, seq, language)
+
+        ticket = await self.handoff.active(conversation.id)
+        if ticket is not None:
+            # A person has the conversation: the bot stays silent, the agent reads it.
+            replies = await self.handoff.from_customer(ticket, text, language)
+            outcome = await self._finish(conversation, seq, "to_agent", replies, language)
+            outcome.handoff = (await self.handoff.placement(ticket)).as_json()
+            return outcome
+        if _HUMAN_COMMAND.match(text):
+            return await self._hand_off(conversation, seq, [], language, "request", None)
 
         rasa_text = await self._for_rasa(text, language, conversation, received.message_seq)
         # Unreadable now (offline, or the translator failed): answer in English without
@@ -137,11 +153,31 @@ class Gateway:
                 conversation, received.message_seq, "unsupported", replies, PIVOT_LANGUAGE
             )
 
-        status, answers, language = await self._ask_rasa(
+        status, answers, language, handoff = await self._ask_rasa(
             inbound, conversation, received.message_seq, rasa_text, language
         )
         replies.extend(answers)
+        if handoff is not None:
+            return await self._hand_off(
+                conversation, seq, replies, language, handoff.get("reason"), handoff.get("intent")
+            )
         return await self._finish(conversation, received.message_seq, status, replies, language)
+
+    async def _hand_off(
+        self,
+        conversation: Conversation,
+        seq: int,
+        replies: list[BotMessage],
+        language: str,
+        reason: str | None,
+        intent: str | None,
+    ) -> Outcome:
+        placement = await self.handoff.open(conversation, language, reason or "request", intent)
+        outcome = await self._finish(
+            conversation, seq, "answered", [*replies, *placement.messages], language
+        )
+        outcome.handoff = placement.as_json()
+        return outcome
 
     async def _for_rasa(
         self, text: str, language: str, conversation: Conversation, seq: int
@@ -163,12 +199,15 @@ class Gateway:
 
     async def _ask_rasa(
         self, inbound: Inbound, conversation: Conversation, seq: int, text: str, language: str
-    ) -> tuple[str, list[BotMessage], str]:
-        """(status, replies, language): an action may switch the conversation language."""
+    ) -> tuple[str, list[BotMessage], str, dict | None]:
+        """(status, replies, language, handoff): an action may switch the language or ask
+        for a person."""
+        earlier = await self.store.recent_customer_messages(conversation.id, _RECENT + 1)
         metadata = {
             "language": language,
             "channel": inbound.channel,
             "customer": {"name": conversation.customer_name},
+            "recent": [m.pivot_text or m.text for m in earlier if m.seq != seq][-_RECENT:],
         }
         try:
             answers = await self.rasa.send(inbound.sender, text, metadata)
@@ -178,11 +217,15 @@ class Gateway:
         if not answers:
             # Rasa down, or it ran into a failing action (action server down): the
             # customer hears so, and the message stays marked for a retry.
-            return "failed", [await self.render("utter_service_unavailable", language)], language
+            unavailable = await self.render("utter_service_unavailable", language)
+            return "failed", [unavailable], language, None
         replies = []
+        handoff = None
         for answer in answers:
             wanted = answer.custom.get("set_language")
-            if not wanted:
+            if isinstance(answer.custom.get("handoff"), dict):
+                handoff = answer.custom["handoff"]
+            elif not wanted:
                 replies.append(answer)
             elif self.reachable(wanted):
                 language = wanted
@@ -192,7 +235,7 @@ class Gateway:
                 replies.append(
                     await self.render("utter_language_not_supported", language, about=wanted)
                 )
-        return "answered", replies, language
+        return "answered", replies, language, handoff
 
     async def _language_command(self, conversation: Conversation, seq: int, command) -> Outcome:
         current = conversation.language or PIVOT_LANGUAGE
@@ -214,5 +257,7 @@ class Gateway:
         replies: list[BotMessage],
         language: str,
     ) -> Outcome:
-        await self.store.finish(conversation.id, seq, status, [r.text for r in replies], language)
-        return Outcome(language, replies)
+        seqs = await self.store.finish(
+            conversation.id, seq, status, [r.text for r in replies], language
+        )
+        return Outcome(language, replies, seqs=seqs)

@@ -25,8 +25,8 @@ async def nlg(request: web.Request) -> web.Response:
         return json_error(400, "`response` (the response name) is required")
     tracker = body.get("tracker") if isinstance(body.get("tracker"), dict) else {}
     language = await _language(gateway, tracker)
-    variables = {**gateway.variables(language), **_slots(tracker), **_arguments(body)}
-    message = await gateway.renderer.render(name, language, variables)
+    variables = {**gateway.speaker.variables(language), **_slots(tracker), **_arguments(body)}
+    message = await gateway.speaker.renderer.render(name, language, variables)
     if message is None:
         log.error("Rasa asked for %r, which no locale file has", name)
         return json_error(404, f"no response named {name!r} in locales/")
@@ -44,7 +44,7 @@ async def _language(gateway, tracker: dict) -> str:
         conversation = await gateway.store.conversation(sender)
         if conversation and conversation.language:
             return conversation.language
-    return gateway.renderer.catalogue.fallback
+    return gateway.speaker.renderer.catalogue.fallback
 
 
 def _slots(tracker: dict) -> dict:

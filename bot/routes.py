@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.channels import rest, webchat
+from bot.console import views as console
+from bot.handoff import api as agent_api
 from bot.health import healthz
 from bot.nlg import nlg
 
@@ -17,3 +19,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/conversations/{sender}/messages", rest.get_messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/nlg", nlg)
+    agent_api.setup(app)
+    console.setup(app)

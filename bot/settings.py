@@ -38,6 +38,12 @@ class Settings:
     translator_timeout: float = 5.0
     # Terms never translated (brand, product names); order numbers are masked anyway.
     glossary: tuple[str, ...] = ("Tolk",)
+    # An agent not seen for this long (no console connection, no API call) is offline;
+    # their open tickets go back to the queue and the customers are told.
+    agent_timeout: float = 60.0
+    # Misunderstood messages in a row before a person takes over.
+    handoff_after_misunderstandings: int = 2
+    sweep_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +108,18 @@ class Settings:
             support_email=get("TOLK_SUPPORT_EMAIL", defaults.support_email) or "",
             rasa_timeout=_number(
                 "TOLK_RASA_TIMEOUT", get("TOLK_RASA_TIMEOUT", None), defaults.rasa_timeout, float
+            ),
+            agent_timeout=_number(
+                "TOLK_AGENT_TIMEOUT", get("TOLK_AGENT_TIMEOUT", None), defaults.agent_timeout, float
+            ),
+            handoff_after_misunderstandings=_number(
+                "TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS",
+                get("TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", None),
+                defaults.handoff_after_misunderstandings,
+                int,
+            ),
+            sweep_seconds=_number(
+                "TOLK_SWEEP_SECONDS", get("TOLK_SWEEP_SECONDS", None), defaults.sweep_seconds, float
             ),
         )
 

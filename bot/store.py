@@ -23,6 +23,8 @@ class Conversation:
     channel: str
     language: str | None
     customer_name: str | None
+    timezone: str | None = None
+    csat_ticket_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class StoredMessage:
     text: str
     language: str | None
     created_at: datetime
+    pivot_text: str | None = None
+    source_text: str | None = None
+    source_language: str | None = None
 
     def as_json(self) -> dict:
         return {
@@ -66,6 +71,7 @@ class Store:
         text: str,
         customer_name: str | None = None,
         external_id: str | None = None,
+        timezone: str | None = None,
     ) -> Received:
         """Store an inbound message before anything else happens to it.
 
@@ -76,7 +82,7 @@ class Store:
         try:
             async with self._engine.begin() as connection:
                 conversation = await self._conversation_for_update(
-                    connection, sender, channel, customer_name, now
+                    connection, sender, channel, customer_name, timezone, now
                 )
                 if external_id is not None:
                     existing = await connection.scalar(
@@ -107,12 +113,13 @@ class Store:
                 text=text,
                 customer_name=customer_name,
                 external_id=external_id,
+                timezone=timezone,
             )
         except OperationalError as error:
             raise StoreUnavailable(str(error.orig)) from error
 
     async def _conversation_for_update(
-        self, connection, sender, channel, name, now
+        self, connection, sender, channel, name, timezone, now
     ) -> Conversation:
         row = (
             await connection.execute(select(conversations).where(conversations.c.sender == sender))
@@ -123,19 +130,30 @@ class Store:
                     sender=sender,
                     channel=channel,
                     customer_name=name,
+                    timezone=timezone,
                     created_at=now,
                     updated_at=now,
                 )
             )
-            return Conversation(result.inserted_primary_key[0], sender, channel, None, name)
+            return Conversation(
+                result.inserted_primary_key[0], sender, channel, None, name, timezone
+            )
         values = {"updated_at": now}
         if name and name != row.customer_name:
             values["customer_name"] = name
+        if timezone and timezone != row.timezone:
+            values["timezone"] = timezone
         await connection.execute(
             update(conversations).where(conversations.c.id == row.id).values(**values)
         )
         return Conversation(
-            row.id, row.sender, row.channel, row.language, name or row.customer_name
+            row.id,
+            row.sender,
+            row.channel,
+            row.language,
+            name or row.customer_name,
+            timezone or row.timezone,
+            row.csat_ticket_id,
         )
 
     async def set_language(self, conversation_id: int, message_seq: int, language: str) -> None:
@@ -162,27 +180,27 @@ class Store:
         status: str,
         replies: list[str],
         language: str | None,
-    ) -> None:
-        """Store the bot's replies and the customer message's outcome together."""
+    ) -> list[int]:
+        """Store the bot's replies and the customer message's outcome together; the
+        replies' seqs."""
         now = utcnow()
+        seqs = []
         async with self._engine.begin() as connection:
-            if replies:
-                await connection.execute(
-                    messages.insert(),
-                    [
-                        {
-                            "conversation_id": conversation_id,
-                            "author": "bot",
-                            "text": reply,
-                            "language": language,
-                            "created_at": now,
-                        }
-                        for reply in replies
-                    ],
+            for reply in replies:
+                result = await connection.execute(
+                    messages.insert().values(
+                        conversation_id=conversation_id,
+                        author="bot",
+                        text=reply,
+                        language=language,
+                        created_at=now,
+                    )
                 )
+                seqs.append(result.inserted_primary_key[0])
             await connection.execute(
                 update(messages).where(messages.c.id == message_seq).values(status=status)
             )
+        return seqs
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:
         async with self._engine.connect() as connection:
@@ -211,7 +229,15 @@ class Store:
             ).first()
         if row is None:
             return None
-        return Conversation(row.id, row.sender, row.channel, row.language, row.customer_name)
+        return Conversation(
+            row.id,
+            row.sender,
+            row.channel,
+            row.language,
+            row.customer_name,
+            row.timezone,
+            row.csat_ticket_id,
+        )
 
     async def messages(self, sender: str, after: int = 0) -> list[StoredMessage] | None:
         conversation = await self.conversation(sender)
@@ -226,10 +252,90 @@ class Store:
                 .where(messages.c.conversation_id == conversation_id, messages.c.id > after)
                 .order_by(messages.c.id)
             )
-            return [
-                StoredMessage(row.id, row.author, row.text, row.language, row.created_at)
-                for row in rows
-            ]
+            return [_stored(row) for row in rows]
+
+    async def recent_customer_messages(
+        self, conversation_id: int, count: int
+    ) -> list[StoredMessage]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .where(messages.c.author == "customer")
+                .order_by(messages.c.id.desc())
+                .limit(count)
+            )
+            return [_stored(row) for row in reversed(rows.all())]
+
+    async def transcript(self, conversation_id: int, limit: int = 300) -> list[StoredMessage]:
+        """The latest `limit` messages, oldest first."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.id.desc())
+                .limit(limit)
+            )
+            return [_stored(row) for row in reversed(rows.all())]
+
+    async def add_bot_messages(
+        self, conversation_id: int, texts: list[str], language: str | None
+    ) -> None:
+        """Messages the bot sends on its own (handoff news), not as a reply."""
+        if not texts:
+            return
+        now = utcnow()
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                messages.insert(),
+                [
+                    {
+                        "conversation_id": conversation_id,
+                        "author": "bot",
+                        "text": text,
+                        "language": language,
+                        "created_at": now,
+                    }
+                    for text in texts
+                ],
+            )
+
+    async def add_agent_message(
+        self,
+        conversation_id: int,
+        agent_id: int,
+        text: str,
+        language: str,
+        source_text: str,
+        source_language: str,
+    ) -> int:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                messages.insert().values(
+                    conversation_id=conversation_id,
+                    author="agent",
+                    text=text,
+                    language=language,
+                    agent_id=agent_id,
+                    source_text=source_text,
+                    source_language=source_language,
+                    created_at=utcnow(),
+                )
+            )
+            return result.inserted_primary_key[0]
+
+
+def _stored(row) -> StoredMessage:
+    return StoredMessage(
+        row.id,
+        row.author,
+        row.text,
+        row.language,
+        row.created_at,
+        row.pivot_text,
+        row.source_text,
+        row.source_language,
+    )
 
 
 def session_expired(last: datetime | None, now: datetime, minutes: int) -> bool:

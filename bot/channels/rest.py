@@ -7,6 +7,7 @@ import hmac
 from aiohttp import web
 
 from bot.appkeys import GATEWAY, SETTINGS
+from bot.handoff.hours import HoursError, zone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
 from bot.language_names import NAMES
@@ -48,12 +49,26 @@ def parse_message(body: dict, languages: tuple[str, ...]) -> dict:
     if message_id is not None and not isinstance(message_id, (str, int)):
         raise BadRequest(400, "`message_id` must be a string or a number")
     return {
+        "timezone": parse_timezone(body.get("timezone")),
         "sender": sender.strip(),
         "text": text,
         "language": language,
         "name": name.strip()[:MAX_NAME] if name else None,
         "message_id": str(message_id) if message_id is not None else None,
     }
+
+
+def parse_timezone(value: object) -> str | None:
+    """The customer's IANA time zone (e.g. from the browser), for times we tell them."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(400, '`timezone` must be an IANA name such as "Asia/Tehran"')
+    try:
+        zone(value)
+    except HoursError as error:
+        raise BadRequest(400, f"`timezone`: {error}") from None
+    return value
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -67,6 +82,7 @@ async def post_message(request: web.Request) -> web.Response:
             language_hint=fields["language"],
             customer_name=fields["name"],
             external_id=fields["message_id"],
+            timezone=fields["timezone"],
         )
     )
     return web.json_response(outcome.as_json(fields["sender"]))

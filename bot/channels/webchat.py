@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.appkeys import GATEWAY
-from bot.channels.rest import MAX_TEXT, parse_after
+from bot.channels.rest import MAX_TEXT, parse_after, parse_timezone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
 
@@ -37,9 +37,18 @@ async def post_message(request: web.Request) -> web.Response:
     hint = hint.split("-")[0].lower() if isinstance(hint, str) else None
     chat_id = _chat_id(request)
     outcome = await gateway.handle(
-        Inbound(sender=_sender(chat_id), channel="web", text=text, language_hint=hint)
+        Inbound(
+            sender=_sender(chat_id),
+            channel="web",
+            text=text,
+            language_hint=hint,
+            timezone=parse_timezone(body.get("timezone")),
+        )
     )
-    response = web.json_response(outcome.as_json("web"))
+    body = outcome.as_json("web")
+    for message, seq in zip(body["messages"], outcome.seqs, strict=False):
+        message["seq"] = seq
+    response = web.json_response(body)
     _remember(response, chat_id)
     return response
 

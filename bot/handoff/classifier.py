@@ -46,7 +46,10 @@ class EscalationClassifier:
 
     @classmethod
     def train(cls, root: Path, languages: tuple[str, ...]) -> EscalationClassifier:
-        texts, labels = training_set(root, languages)
+        return cls.fit(*training_set(root, languages))
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: list[bool]) -> EscalationClassifier:
         classifier = cls()
         features = classifier._fit_features([_prepare(text) for text in texts])
         classifier._model.fit(features, labels)

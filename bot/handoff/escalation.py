@@ -50,7 +50,10 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.from_data(read_lexicon(path))
+
+    @classmethod
+    def from_data(cls, data: dict) -> Lexicon:
         return cls(
             {
                 category: [_pattern(str(term)) for term in (entries or []) if str(term).strip()]
@@ -60,6 +63,16 @@ class Lexicon:
 
     def hits(self, category: str, text: str) -> int:
         return sum(1 for pattern in self.terms.get(category, []) if pattern.search(text))
+
+
+def read_lexicon(path: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {category: [str(term) for term in entries or []] for category, entries in data.items()}
+
+
+def read_lexicons(directory: Path) -> dict[str, dict[str, list[str]]]:
+    """{language: {category: [terms]}} from data/escalation/<language>.yml."""
+    return {path.stem: read_lexicon(path) for path in sorted(directory.glob("*.yml"))}
 
 
 def _pattern(term: str) -> re.Pattern[str]:
@@ -88,8 +101,17 @@ class EscalationPolicy:
         weights: Weights | None = None,
         classifier: EscalationClassifier | None = None,
     ) -> EscalationPolicy:
-        lexicons = {path.stem: Lexicon.load(path) for path in sorted(directory.glob("*.yml"))}
-        return cls(lexicons, weights, classifier)
+        return cls.from_data(read_lexicons(directory), weights, classifier)
+
+    @classmethod
+    def from_data(
+        cls,
+        lexicons: dict[str, dict[str, list[str]]],
+        weights: Weights | None = None,
+        classifier: EscalationClassifier | None = None,
+    ) -> EscalationPolicy:
+        found = {language: Lexicon.from_data(data) for language, data in lexicons.items()}
+        return cls(found, weights, classifier)
 
     def assess(
         self,

@@ -34,11 +34,21 @@ async def test_first_miss_asks_to_rephrase():
     assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
 
 
-async def test_second_miss_in_a_row_offers_a_person():
+async def test_second_miss_in_a_row_hands_over_to_a_person():
     messages = await run(
         user("nlu_fallback"), {"event": "bot", "text": "say again?"}, user("nlu_fallback")
     )
-    assert [m["response"] for m in messages] == ["utter_offer_human"]
+    assert [m["custom"] for m in messages] == [
+        {"handoff": {"reason": "stuck", "intent": "nlu_fallback"}}
+    ]
+
+
+async def test_the_number_of_misses_is_configurable(monkeypatch):
+    monkeypatch.setenv("TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "3")
+    two = await run(user("nlu_fallback"), user("nlu_fallback"))
+    three = await run(user("nlu_fallback"), user("nlu_fallback"), user("nlu_fallback"))
+    assert [m["response"] for m in two] == ["utter_ask_rephrase"]
+    assert three[0]["custom"]["handoff"]["reason"] == "stuck"
 
 
 async def test_an_understood_message_resets_the_count():

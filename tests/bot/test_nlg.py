@@ -32,8 +32,8 @@ async def test_faq_answer_is_rendered_in_the_metadata_language(client, language)
 
 
 async def test_buttons_come_with_their_payloads(client):
-    body = await (await client.post("/nlg", json=nlg_body("utter_offer_human", "nl"))).json()
-    assert [b["payload"] for b in body["buttons"]] == ["/request_human", "/deny"]
+    body = await (await client.post("/nlg", json=nlg_body("utter_csat_ask", "nl"))).json()
+    assert [b["payload"] for b in body["buttons"]] == [f"/csat {n}" for n in range(1, 6)]
     assert all(b["title"] for b in body["buttons"])
 
 

@@ -34,7 +34,12 @@ async def test_rasa_gets_the_text_with_language_channel_and_customer(client, fak
     sent = fake_rasa.received[-1]
     assert sent["sender"] == "s1"
     assert sent["message"] == "سلام، سفارشم کجاست؟"
-    assert sent["metadata"] == {"language": "fa", "channel": "rest", "customer": {"name": "Sara"}}
+    assert sent["metadata"] == {
+        "language": "fa",
+        "channel": "rest",
+        "customer": {"name": "Sara"},
+        "recent": [],
+    }
 
 
 async def test_disclosure_only_in_the_first_reply(client):

@@ -1,0 +1,1 @@
+"""The agent console at /console: login, live queue, transcript, reply, notes, resolve."""

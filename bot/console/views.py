@@ -1,0 +1,427 @@
+"""The agent console at /console: the page, login and logout, and a live websocket feed.
+
+Mutations (claim, reply, note, resolve) go through the agent API (`bot.handoff.api`) with
+the session cookie and the CSRF header; this module only signs agents in and out and
+pushes changes: the queue every second or so, and the ticket the agent has open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy.exc import OperationalError
+
+from bot.appkeys import GATEWAY, SESSIONS, SETTINGS
+from bot.console.sessions import COOKIE, set_cookie
+from bot.handoff.agents import Agent
+from bot.handoff.service import HandoffError, HandoffService
+from bot.http_errors import BadRequest, json_error, read_json
+from bot.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PAGE = Path(__file__).resolve().parent.parent / "static" / "console.html"
+WRONG_LOGIN = "wrong name or password"
+# How often the live feed looks for changes, and how many resolved tickets it shows.
+TICK_SECONDS = 1.0
+RESOLVED_SHOWN = 50
+# Close code telling the page to show the login form again (4000-4999: application codes).
+CLOSE_LOGGED_OUT = 4401
+_MAX_NAME = 100
+_MAX_PASSWORD = 1024
+_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+@dataclass
+class LoginThrottle:
+    """Failed logins per agent name: `limit` failures within `window` lock the name for
+    `window` seconds. In process memory: a restart forgets it, which is acceptable for a
+    brake on password guessing (the password hash is deliberately slow as well)."""
+
+    limit: int = 5
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    max_names: int = 10_000
+    _failures: dict[str, list[float]] = field(default_factory=dict)
+    _locked: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.strip().casefold()
+
+    def retry_after(self, name: str) -> float:
+        """Seconds until `name` may try again; 0 when it may now."""
+        until = self._locked.get(self._key(name))
+        if until is None:
+            return 0.0
+        left = until - self.clock()
+        if left <= 0:
+            del self._locked[self._key(name)]
+            return 0.0
+        return left
+
+    def failed(self, name: str) -> None:
+        key, now = self._key(name), self.clock()
+        recent = [moment for moment in self._failures.get(key, []) if now - moment < self.window]
+        recent.append(now)
+        if len(recent) >= self.limit:
+            self._failures.pop(key, None)
+            self._locked[key] = now + self.window
+        else:
+            self._failures[key] = recent
+        self._bound(now)
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(self._key(name), None)
+
+    def _bound(self, now: float) -> None:
+        if len(self._failures) + len(self._locked) <= self.max_names:
+            return
+        self._failures = {
+            key: times for key, times in self._failures.items() if now - times[-1] < self.window
+        }
+        self._locked = {key: until for key, until in self._locked.items() if until > now}
+        while len(self._failures) > self.max_names:  # a flood of names: forget the oldest
+            self._failures.pop(next(iter(self._failures)))
+
+
+class Console:
+    """What the console keeps per application: the login brake, the open sockets and a
+    shared queue snapshot (one database read per tick however many agents watch)."""
+
+    def __init__(self) -> None:
+        self.throttle = LoginThrottle()
+        self.sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+        self._queue: tuple[float, list[dict]] | None = None
+        self._queue_lock: asyncio.Lock | None = None
+        self._page: tuple[int, bytes, str] | None = None
+
+    async def queue(self, handoff: HandoffService) -> list[dict]:
+        """Queued, assigned and recently resolved tickets, at most TICK_SECONDS / 2 old."""
+        if self._queue_lock is None:
+            self._queue_lock = asyncio.Lock()
+        async with self._queue_lock:
+            now = time.monotonic()
+            if self._queue is None or now - self._queue[0] >= TICK_SECONDS / 2:
+                # One status at a time: `listed(None)` keeps the oldest 200 tickets of any
+                # status, so on a busy system new tickets would never show up.
+                tickets = [
+                    *await handoff.listed("queued"),
+                    *await handoff.listed("assigned"),
+                    *(await handoff.listed("resolved"))[:RESOLVED_SHOWN],
+                ]
+                self._queue = (time.monotonic(), tickets)
+            return self._queue[1]
+
+    async def page(self) -> tuple[bytes, str]:
+        """The page and a Content-Security-Policy allowing exactly its inline script."""
+        stat = await asyncio.to_thread(PAGE.stat)
+        if self._page is None or self._page[0] != stat.st_mtime_ns:
+            body = await asyncio.to_thread(PAGE.read_bytes)
+            hashes = " ".join(
+                f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+                for script in _SCRIPT.findall(body)
+            )
+            policy = (
+                "default-src 'none'; "
+                f"script-src {hashes}; "
+                "style-src 'unsafe-inline'; "
+                "connect-src 'self'; "
+                "img-src 'self' data:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            )
+            self._page = (stat.st_mtime_ns, body, policy)
+        return self._page[1], self._page[2]
+
+
+CONSOLE = web.AppKey("console", Console)
+
+
+def setup(app: web.Application) -> None:
+    app[CONSOLE] = Console()
+    app.router.add_get("/console", page)
+    app.router.add_get("/console/session", session)
+    app.router.add_post("/console/login", login)
+    app.router.add_post("/console/logout", logout)
+    app.router.add_get("/console/ws", live)
+    app.on_shutdown.append(_close_sockets)
+
+
+# Requests ---------------------------------------------------------------------------------
+
+
+def same_origin(request: web.Request) -> bool:
+    """False when a browser says the request comes from another site; True without an
+    Origin header (not a browser, or a same-origin GET)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False  # "null" (sandboxed frames, file://) and anything odd
+    return _authority(parts.scheme, parts.netloc) == _authority(parts.scheme, request.host)
+
+
+def _authority(scheme: str, netloc: str) -> str:
+    netloc = netloc.lower()
+    default = ":443" if scheme == "https" else ":80"
+    return netloc.removesuffix(default)
+
+
+def _no_store(response: web.StreamResponse) -> web.StreamResponse:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def page(request: web.Request) -> web.Response:
+    body, policy = await request.app[CONSOLE].page()
+    return web.Response(
+        body=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": policy,
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+async def _signed_in(request: web.Request) -> tuple[Agent, str] | None:
+    """The agent of the session cookie and the session's CSRF token, or None."""
+    found = await request.app[SESSIONS].find(request.cookies.get(COOKIE))
+    if found is None:
+        return None
+    agent = await request.app[GATEWAY].handoff.agents.by_id(found.agent_id)
+    return (agent, found.csrf_token) if agent else None
+
+
+def _signed_in_json(agent: Agent, csrf: str) -> web.Response:
+    return _no_store(
+        web.json_response({"agent": {**agent.as_json(), "language": agent.language}, "csrf": csrf})
+    )
+
+
+async def session(request: web.Request) -> web.Response:
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return _no_store(json_error(401, "not logged in"))
+    return _signed_in_json(*signed_in)
+
+
+async def login(request: web.Request) -> web.Response:
+    # A cross-site form can post neither JSON (that needs a CORS preflight we never allow)
+    # nor from this origin; both checks keep another site from logging a browser in.
+    if not same_origin(request) or request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return json_error(403, "cross-origin login refused")
+    if request.content_type != "application/json":
+        return json_error(415, "send the login as JSON (Content-Type: application/json)")
+    body = await read_json(request)
+    name, password = body.get("name"), body.get("password")
+    if not isinstance(name, str) or not name.strip() or not isinstance(password, str):
+        raise BadRequest(400, "`name` and `password` are required strings")
+    if len(name) > _MAX_NAME or len(password) > _MAX_PASSWORD:
+        return json_error(401, WRONG_LOGIN)
+    console = request.app[CONSOLE]
+    wait = console.throttle.retry_after(name)
+    if wait > 0:
+        return _too_many(wait)
+    handoff = request.app[GATEWAY].handoff
+    agent = await handoff.agents.login(name.strip(), password)
+    if agent is None:
+        console.throttle.failed(name)
+        locked = console.throttle.retry_after(name) > 0
+        log.warning("console login failed%s", " (name locked for a while)" if locked else "")
+        return json_error(401, WRONG_LOGIN)
+    console.throttle.succeeded(name)
+    sessions = request.app[SESSIONS]
+    await sessions.end(request.cookies.get(COOKIE))  # never keep a session id set before
+    session_id, started = await sessions.start(agent.id)
+    log.info("agent %s logged in to the console", agent.id)
+    response = _signed_in_json(agent, started.csrf_token)
+    set_cookie(request, response, session_id)
+    return response
+
+
+def _too_many(wait: float) -> web.Response:
+    seconds = max(1, math.ceil(wait))
+    response = json_error(429, f"too many failed logins; try again in {seconds} s")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    sessions = request.app[SESSIONS]
+    try:
+        found = await sessions.for_request(request)  # checks the CSRF header
+    except web.HTTPException as error:
+        return json_error(error.status, error.reason)
+    if found is None:
+        return json_error(401, "not logged in")
+    await sessions.end(request.cookies.get(COOKIE))
+    log.info("agent %s logged out of the console", found.agent_id)
+    response = _no_store(web.json_response({"logged_out": True}))
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+# Live feed --------------------------------------------------------------------------------
+
+
+async def live(request: web.Request) -> web.StreamResponse:
+    if not same_origin(request):
+        return json_error(403, "cross-origin websocket refused")
+    signed_in = await _signed_in(request)
+    if signed_in is None:
+        return json_error(401, "console login required")
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=4096)
+    if not socket.can_prepare(request).ok:
+        return json_error(400, "this route speaks WebSocket only")
+    await socket.prepare(request)
+    console = request.app[CONSOLE]
+    console.sockets.add(socket)
+    feed = Feed(request, socket, signed_in[0], request.cookies.get(COOKIE, ""))
+    pushing = asyncio.create_task(feed.run())
+    try:
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                await feed.receive(message.data)
+            elif message.type == WSMsgType.BINARY:
+                await feed.send({"type": "error", "error": "send JSON text messages"})
+    finally:
+        if not feed.closing:  # else let it finish the closing handshake it started
+            pushing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pushing
+        console.sockets.discard(socket)
+    return socket
+
+
+class Feed:
+    """One console connection: pushes the queue and the watched ticket when they change
+    and keeps the agent online while connected."""
+
+    def __init__(
+        self, request: web.Request, socket: web.WebSocketResponse, agent: Agent, session_id: str
+    ) -> None:
+        self.app = request.app
+        self.socket = socket
+        self.agent = agent
+        self.session_id = session_id
+        self.handoff: HandoffService = request.app[GATEWAY].handoff
+        self.seen_every = request.app[SETTINGS].agent_timeout / 4
+        self.watching: int | None = None
+        self.wake = asyncio.Event()
+        self._last_seen = -math.inf
+        self._queue: str | None = None
+        self._ticket: str | None = None
+        self._trouble = False
+        self.closing = False
+
+    async def receive(self, data: str) -> None:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or message.get("type") != "watch":
+            await self.send({"type": "error", "error": 'expected {"type": "watch", "ticket": id}'})
+            return
+        ticket = message.get("ticket")
+        if ticket is not None and (
+            isinstance(ticket, bool) or not isinstance(ticket, int) or ticket < 1
+        ):
+            await self.send({"type": "error", "error": "`ticket` must be a ticket id or null"})
+            return
+        self.watching = ticket
+        self._ticket = None  # send the watched ticket now, even when unchanged
+        self.wake.set()
+
+    async def send(self, message: dict) -> None:
+        if not self.socket.closed:
+            with contextlib.suppress(ConnectionError):
+                await self.socket.send_str(json.dumps(message))
+
+    async def run(self) -> None:
+        while not self.socket.closed:
+            try:
+                if not await self._still_signed_in():
+                    await self.send({"type": "logout"})
+                    self.closing = True
+                    await self.socket.close(code=CLOSE_LOGGED_OUT, message=b"logged out")
+                    return
+                await self._push()
+                if self._trouble:
+                    self._trouble = False
+                    await self.send({"type": "status", "ok": True})
+            except (StoreUnavailable, OperationalError) as error:
+                log.warning("console feed: database unavailable: %s", error)
+                await self._trouble_once("the database is busy; retrying")
+            except Exception:  # the feed keeps going; the next tick tries again
+                log.exception("console feed failed for agent %s", self.agent.id)
+                await self._trouble_once("live updates failed; retrying")
+            self.wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
+
+    async def _trouble_once(self, text: str) -> None:
+        if not self._trouble:
+            self._trouble = True
+            await self.send({"type": "status", "ok": False, "error": text})
+
+    async def _still_signed_in(self) -> bool:
+        """False after a logout or expiry; marks the agent seen every agent_timeout / 4."""
+        found = await self.app[SESSIONS].find(self.session_id)
+        if found is None:
+            return False
+        if time.monotonic() - self._last_seen >= self.seen_every:
+            agent = await self.handoff.agents.by_id(found.agent_id)
+            if agent is None:
+                return False
+            self.agent = agent  # fresh last_seen_at: `seen` dispatches only on a comeback
+            await self.handoff.seen(agent)
+            self._last_seen = time.monotonic()
+        return True
+
+    async def _push(self) -> None:
+        tickets = await self.app[CONSOLE].queue(self.handoff)
+        encoded = json.dumps(tickets, sort_keys=True)
+        if encoded != self._queue:
+            self._queue = encoded
+            await self.send({"type": "queue", "tickets": tickets})
+        watching = self.watching
+        if watching is None:
+            return
+        try:
+            detail = await self.handoff.detail(self.agent, watching)
+        except HandoffError as error:
+            if self.watching == watching:
+                self.watching = None
+            await self.send(
+                {"type": "error", "ticket": watching, "status": error.status, "error": str(error)}
+            )
+            return
+        encoded = json.dumps(detail, sort_keys=True)
+        if encoded != self._ticket and self.watching == watching:
+            self._ticket = encoded
+            await self.send({"type": "ticket", "ticket": detail})
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for socket in list(app[CONSOLE].sockets):
+        await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -1,0 +1,185 @@
+"""Support agents: who they are, what they speak, when they work, how they sign in.
+
+An agent has an API token (shown once by `python -m bot agents add`) and a console
+password; only hashes are stored. "Online" means seen recently (an API call or the
+console's live connection) and inside their working hours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import agents, utcnow
+from bot.handoff.hours import ALWAYS, WorkingHours
+from bot.language_names import NAMES
+
+# scrypt parameters: ~16 MiB and a few tens of milliseconds per login on this machine.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class AgentError(ValueError):
+    """An agent that cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: int
+    name: str
+    languages: tuple[str, ...]
+    timezone: str
+    hours: str
+    max_tickets: int
+    last_seen_at: datetime | None
+    last_assigned_at: datetime | None
+
+    @property
+    def language(self) -> str:
+        """The language the agent reads and writes by default."""
+        return self.languages[0]
+
+    def working_hours(self) -> WorkingHours:
+        return WorkingHours.parse(self.hours, self.timezone)
+
+    def online(self, now: datetime, presence: timedelta) -> bool:
+        seen = self.last_seen_at is not None and now - self.last_seen_at <= presence
+        return seen and self.working_hours().is_open(now)
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "languages": list(self.languages)}
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    agent: Agent
+    token: str
+    password: str
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    given = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(given.hex(), digest)
+
+
+class AgentStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(
+        self,
+        name: str,
+        languages: tuple[str, ...],
+        *,
+        password: str | None = None,
+        timezone: str = "UTC",
+        hours: str = ALWAYS,
+        max_tickets: int = 3,
+    ) -> NewAgent:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise AgentError("the name must be 1 to 100 characters")
+        unknown = [code for code in languages if code not in NAMES]
+        if not languages or unknown:
+            raise AgentError(f"unknown language(s): {', '.join(unknown) or '(none given)'}")
+        WorkingHours.parse(hours, timezone)  # says what is wrong before anything is stored
+        if max_tickets < 1:
+            raise AgentError("--max-tickets must be at least 1")
+        if password is not None and len(password) < 10:
+            raise AgentError("the password must be at least 10 characters")
+        token = secrets.token_urlsafe(32)
+        password = password or secrets.token_urlsafe(12)
+        now = utcnow()
+        try:
+            async with self._engine.begin() as connection:
+                result = await connection.execute(
+                    agents.insert().values(
+                        name=name,
+                        languages=",".join(languages),
+                        token_hash=token_hash(token),
+                        password_hash=hash_password(password),
+                        timezone=timezone,
+                        hours=hours,
+                        max_tickets=max_tickets,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise AgentError(f"an agent called {name!r} exists already") from None
+        agent = Agent(
+            result.inserted_primary_key[0],
+            name,
+            languages,
+            timezone,
+            hours,
+            max_tickets,
+            None,
+            None,
+        )
+        return NewAgent(agent, token, password)
+
+    async def by_token(self, token: str) -> Agent | None:
+        return await self._one(agents.c.token_hash == token_hash(token))
+
+    async def by_id(self, agent_id: int) -> Agent | None:
+        return await self._one(agents.c.id == agent_id)
+
+    async def login(self, name: str, password: str) -> Agent | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(agents).where(agents.c.name == name))).first()
+        if row is None:
+            # Spend the same time as a wrong password, so names cannot be probed.
+            password_matches(password, hash_password("x" * 10))
+            return None
+        return _agent(row) if password_matches(password, row.password_hash) else None
+
+    async def all(self) -> list[Agent]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(select(agents).order_by(agents.c.id))
+            return [_agent(row) for row in rows]
+
+    async def touch(self, agent_id: int, now: datetime | None = None) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(agents).where(agents.c.id == agent_id).values(last_seen_at=now or utcnow())
+            )
+
+    async def _one(self, condition) -> Agent | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(agents).where(condition))).first()
+        return _agent(row) if row else None
+
+
+def _agent(row) -> Agent:
+    return Agent(
+        id=row.id,
+        name=row.name,
+        languages=tuple(row.languages.split(",")),
+        timezone=row.timezone,
+        hours=row.hours,
+        max_tickets=row.max_tickets,
+        last_seen_at=row.last_seen_at,
+        last_assigned_at=row.last_assigned_at,
+    )

@@ -1,0 +1,118 @@
+"""The agent HTTP API (DESIGN "HTTP"): list, read, claim, reply to and resolve tickets.
+
+Agents authenticate with `Authorization: Bearer <agent token>`; the console uses the same
+routes with its session cookie and CSRF header.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.appkeys import GATEWAY, SESSIONS
+from bot.channels.rest import MAX_TEXT
+from bot.handoff.agents import Agent
+from bot.handoff.service import HandoffError
+from bot.handoff.tickets import STATUSES
+from bot.http_errors import BadRequest, read_json
+
+
+async def authenticate(request: web.Request) -> Agent:
+    handoff = request.app[GATEWAY].handoff
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        agent = await handoff.authenticate(token.strip()) if scheme == "Bearer" else None
+        if agent is None:
+            raise HandoffError(401, "wrong agent token (Authorization: Bearer <agent token>)")
+        return agent
+    session = await request.app[SESSIONS].for_request(request)
+    agent = await handoff.agents.by_id(session.agent_id) if session else None
+    if agent is None:
+        raise HandoffError(
+            401, "agent token required (Authorization: Bearer <agent token>) or console login"
+        )
+    await handoff.seen(agent)
+    return agent
+
+
+def _ticket_id(request: web.Request) -> int:
+    raw = request.match_info["ticket"]
+    if not raw.isdigit():
+        raise HandoffError(404, f"no ticket {raw!r}")
+    return int(raw)
+
+
+def _text(body: dict, field: str = "text") -> str:
+    text = body.get(field)
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest(400, f"`{field}` must be a non-empty string")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(413, f"`{field}` is longer than {MAX_TEXT} characters")
+    return text.strip()
+
+
+async def me(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    canned = await request.app[GATEWAY].handoff.canned_replies(agent)
+    return web.json_response({**agent.as_json(), "canned": canned})
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    await authenticate(request)
+    status = request.query.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadRequest(400, f"`status` must be one of {', '.join(STATUSES)}")
+    tickets = await request.app[GATEWAY].handoff.listed(status)
+    return web.json_response({"tickets": tickets})
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    detail = await request.app[GATEWAY].handoff.detail(agent, _ticket_id(request))
+    return web.json_response(detail)
+
+
+async def claim(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    ticket = await request.app[GATEWAY].handoff.claim(agent, _ticket_id(request))
+    return web.json_response(ticket.as_json())
+
+
+async def post_message(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    body = await read_json(request)
+    canned = body.get("canned")
+    if canned is not None and not isinstance(canned, str):
+        raise BadRequest(400, "`canned` must be the name of a canned reply")
+    language = body.get("language")
+    if language is not None and language not in agent.languages:
+        raise BadRequest(400, f"`language` must be one of yours: {', '.join(agent.languages)}")
+    text = None if canned else _text(body)
+    sent = await request.app[GATEWAY].handoff.reply(
+        agent, _ticket_id(request), text=text, canned=canned, language=language
+    )
+    return web.json_response(sent, status=201)
+
+
+async def post_note(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    text = _text(await read_json(request))
+    note = await request.app[GATEWAY].handoff.note(agent, _ticket_id(request), text)
+    return web.json_response(note, status=201)
+
+
+async def resolve(request: web.Request) -> web.Response:
+    agent = await authenticate(request)
+    ticket = await request.app[GATEWAY].handoff.resolve(agent, _ticket_id(request))
+    return web.json_response(ticket.as_json())
+
+
+def setup(app: web.Application) -> None:
+    prefix = "/api/v1/agent"
+    app.router.add_get(f"{prefix}/me", me)
+    app.router.add_get(f"{prefix}/tickets", list_tickets)
+    app.router.add_get(f"{prefix}/tickets/{{ticket}}", get_ticket)
+    app.router.add_post(f"{prefix}/tickets/{{ticket}}/claim", claim)
+    app.router.add_post(f"{prefix}/tickets/{{ticket}}/messages", post_message)
+    app.router.add_post(f"{prefix}/tickets/{{ticket}}/notes", post_note)
+    app.router.add_post(f"{prefix}/tickets/{{ticket}}/resolve", resolve)

@@ -1,0 +1,506 @@
+"""The human handoff: opening tickets, routing them, and carrying messages both ways.
+
+While a ticket is open the bot is silent: what the customer writes goes to the agent
+(translated for the agent on reading, the original beside it), what the agent writes
+reaches the customer in the customer's language (human-approved memory first). Resolving
+hands the conversation back to the bot, which asks for a rating.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import utcnow
+from bot.handoff.agents import Agent, AgentStore
+from bot.handoff.hours import local_time
+from bot.handoff.routing import pick_agent, team_at_work, team_opening, wait_minutes
+from bot.handoff.tickets import Ticket, TicketStore
+from bot.rasa_client import BotMessage
+from bot.speaker import Speaker
+from bot.store import Conversation, Store
+from bot.translation.backends import TranslatorError
+from bot.translation.service import TranslationService
+
+log = logging.getLogger(__name__)
+
+HOT_REASONS = {
+    "anger": "angry customer",
+    "legal": "legal threat",
+    "fraud": "possible fraud",
+    "chargeback": "chargeback",
+    "safety": "safety",
+}
+COMPLAINT_REASONS = ("complaint", "anger")
+# Intents that say nothing about *which* problem many customers might share.
+_GENERIC_INTENTS = {None, "nlu_fallback", "request_human", "complain", "out_of_scope", "greet"}
+_INTRO = {
+    "request": "utter_handoff_request",
+    "stuck": "utter_handoff_not_understood",
+}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SUMMARY_LENGTH = 280
+
+Listener = Callable[[Conversation, list[BotMessage]], Awaitable[None]]
+
+
+class HandoffError(Exception):
+    """A request an agent cannot make; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    presence: timedelta = timedelta(seconds=60)
+    sla_hot: timedelta = timedelta(minutes=5)
+    sla_cold: timedelta = timedelta(minutes=30)
+    surge_window: timedelta = timedelta(minutes=10)
+    surge_count: int = 3
+    repeat_window: timedelta = timedelta(days=7)
+
+
+@dataclass
+class Placement:
+    ticket: Ticket
+    position: int | None = None
+    eta_minutes: int | None = None
+    messages: list[BotMessage] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "ticket": self.ticket.id,
+            "status": self.ticket.status,
+            "position": self.position,
+            "eta_minutes": self.eta_minutes,
+        }
+
+
+class HandoffService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: Store,
+        speaker: Speaker,
+        translation: TranslationService,
+        policy: HandoffPolicy | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.tickets = TicketStore(engine)
+        self.agents = AgentStore(engine)
+        self.speaker = speaker
+        self.translation = translation
+        self.policy = policy or HandoffPolicy()
+        self.clock = clock
+        # Channels that push messages (Telegram) listen here; REST and web chat clients
+        # read the stored conversation.
+        self.listeners: list[Listener] = []
+
+    # Customer side ------------------------------------------------------------------
+
+    async def open(
+        self, conversation: Conversation, language: str, reason: str, intent: str | None
+    ) -> Placement:
+        """A ticket for this conversation (the open one if there is one) and what to say."""
+        existing = await self.tickets.open_for(conversation.id)
+        if existing is not None:
+            return await self.placement(existing)
+        now = self.clock()
+        priority, why = await self._priority(conversation, reason, intent, now)
+        team = await self.agents.all()
+        after_hours = not team_at_work(team, now)
+        opening = team_opening(team, now) if after_hours else None
+        start = opening[0].replace(tzinfo=None) if opening else now
+        sla = self.policy.sla_hot if priority == "hot" else self.policy.sla_cold
+        ticket = await self.tickets.create(
+            conversation_id=conversation.id,
+            status="queued",
+            reason=reason,
+            intent=intent,
+            priority=priority,
+            priority_why=why,
+            language=language,
+            channel=conversation.channel,
+            summary=await self._summary(conversation, reason, intent),
+            after_hours=int(after_hours),
+            sla_due_at=start + sla,
+            created_at=now,
+        )
+        log.info("ticket %s opened (%s, %s)", ticket.id, reason, priority)
+        intro = await self.speaker.say(_INTRO.get(reason, "utter_handoff_sorry"), language)
+        if after_hours:
+            messages = [intro, await self._after_hours(conversation, language, opening)]
+            return Placement(ticket, messages=messages)
+        agent = await self._route(ticket)
+        if agent is not None:
+            ticket = await self.tickets.get(ticket.id)
+            joined = await self.speaker.say(
+                "utter_handoff_assigned", language, agent_name=agent.name
+            )
+            return Placement(ticket, messages=[intro, joined])
+        placement = await self.placement(ticket)
+        queued = await self.speaker.say(
+            "utter_handoff_queued",
+            language,
+            position=placement.position,
+            eta_minutes=placement.eta_minutes,
+        )
+        placement.messages = [intro, queued]
+        return placement
+
+    async def placement(self, ticket: Ticket) -> Placement:
+        if ticket.status != "queued":
+            return Placement(ticket)
+        position = await self.tickets.position(ticket)
+        return Placement(ticket, position, await self._eta(position))
+
+    async def active(self, conversation_id: int) -> Ticket | None:
+        return await self.tickets.open_for(conversation_id)
+
+    async def from_customer(self, ticket: Ticket, text: str, language: str) -> list[BotMessage]:
+        """A customer message during the handoff. Only an e-mail address gets an answer."""
+        found = _EMAIL.search(text)
+        if ticket.after_hours and found and not ticket.follow_up_email:
+            await self.tickets.set_follow_up(ticket.id, found.group())
+            return [
+                await self.speaker.say("utter_handoff_email_noted", language, email=found.group())
+            ]
+        return []
+
+    async def rate(self, conversation: Conversation, text: str) -> list[BotMessage] | None:
+        """The answer to the CSAT question; None when the text is not a rating."""
+        rating = _rating(text)
+        if rating is None:
+            # Anything else: the customer moved on; stop waiting for a rating.
+            await self.tickets.rate(conversation.id, None)
+            return None
+        ticket_id = await self.tickets.rate(conversation.id, rating)
+        if ticket_id is None:
+            return None
+        log.info("ticket %s rated %s", ticket_id, rating)
+        return [await self.speaker.say("utter_csat_thanks", conversation.language or "en")]
+
+    # Agent side ---------------------------------------------------------------------
+
+    async def authenticate(self, token: str) -> Agent | None:
+        agent = await self.agents.by_token(token)
+        if agent is not None:
+            await self.seen(agent)
+        return agent
+
+    async def seen(self, agent: Agent) -> None:
+        """An agent showed signs of life; one coming online may take queued tickets."""
+        was_online = agent.online(self.clock(), self.policy.presence)
+        await self.agents.touch(agent.id, self.clock())
+        if not was_online:
+            await self.dispatch()
+
+    async def listed(self, status: str | None) -> list[dict]:
+        found = []
+        for ticket in await self.tickets.listed(status):
+            placement = await self.placement(ticket)
+            found.append(
+                {
+                    **ticket.as_json(),
+                    "position": placement.position,
+                    "eta_minutes": placement.eta_minutes,
+                }
+            )
+        return found
+
+    async def detail(self, agent: Agent, ticket_id: int) -> dict:
+        ticket = await self._ticket(ticket_id)
+        placement = await self.placement(ticket)
+        conversation = await self.store.conversation(ticket.sender)
+        earlier = [
+            other.as_json()
+            for other in await self.tickets.of_conversation(ticket.conversation_id)
+            if other.id != ticket.id
+        ]
+        return {
+            **ticket.as_json(),
+            "position": placement.position,
+            "eta_minutes": placement.eta_minutes,
+            "customer_language": conversation.language if conversation else ticket.language,
+            "agent_language": agent.language,
+            "transcript": await self._transcript(ticket, agent),
+            "notes": await self.tickets.notes(ticket.id),
+            "earlier_tickets": earlier,
+        }
+
+    async def claim(self, agent: Agent, ticket_id: int) -> Ticket:
+        ticket = await self._ticket(ticket_id)
+        if ticket.status == "resolved":
+            raise HandoffError(409, f"ticket {ticket_id} is resolved already")
+        if ticket.status == "assigned" and ticket.agent_id != agent.id:
+            raise HandoffError(409, f"ticket {ticket_id} is held by {ticket.agent_name}")
+        if not await self.tickets.assign(ticket.id, agent.id):
+            raise HandoffError(409, f"ticket {ticket_id} was just taken by someone else")
+        if ticket.status == "queued":
+            await self._tell(ticket, "utter_handoff_agent_joined", agent_name=agent.name)
+        return await self.tickets.get(ticket.id)
+
+    async def reply(
+        self,
+        agent: Agent,
+        ticket_id: int,
+        text: str | None = None,
+        canned: str | None = None,
+        language: str | None = None,
+    ) -> dict:
+        """Send the agent's words to the customer, in the customer's language."""
+        ticket = await self._held(agent, ticket_id)
+        conversation = await self._conversation(ticket)
+        target = conversation.language or ticket.language
+        if canned is not None:
+            key = f"canned/{canned}"
+            try:
+                message = await self.speaker.say(key, target, agent_name=agent.name)
+            except KeyError:
+                raise HandoffError(404, f"no canned reply {canned!r}") from None
+            source, source_text = target, message.text
+            delivered = message.text
+        else:
+            source = language or agent.language
+            source_text = text or ""
+            delivered = await self._translate_for_customer(source_text, source, target, agent)
+        seq = await self.store.add_agent_message(
+            conversation.id, agent.id, delivered, target, source_text, source
+        )
+        await self.tickets.responded(ticket.id)
+        await self._notify(conversation, [BotMessage(delivered)])
+        return {
+            "seq": seq,
+            "text": delivered,
+            "language": target,
+            "original": source_text,
+            "original_language": source,
+        }
+
+    async def note(self, agent: Agent, ticket_id: int, text: str) -> dict:
+        ticket = await self._ticket(ticket_id)
+        return await self.tickets.add_note(ticket.id, agent.id, text)
+
+    async def resolve(self, agent: Agent, ticket_id: int) -> Ticket:
+        ticket = await self._held(agent, ticket_id)
+        if not await self.tickets.resolve(ticket.id, agent.id):
+            raise HandoffError(409, f"ticket {ticket_id} changed meanwhile; reload it")
+        await self._tell(ticket, "utter_handoff_resolved", "utter_csat_ask")
+        await self.dispatch()
+        return await self.tickets.get(ticket.id)
+
+    async def canned_replies(self, agent: Agent) -> list[dict]:
+        catalogue = self.speaker.renderer.catalogue
+        found = []
+        for key in sorted(k for k in catalogue.keys() if k.startswith("canned/")):
+            response, _ = catalogue.get(key, agent.language)
+            found.append({"name": key.removeprefix("canned/"), "text": response.text})
+        return found
+
+    # Housekeeping -------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Give tickets of agents who went away back to the queue, then route the queue."""
+        now = self.clock()
+        team = {agent.id: agent for agent in await self.agents.all()}
+        for ticket in await self.tickets.listed("assigned"):
+            agent = team.get(ticket.agent_id)
+            gone = agent is None or agent.last_seen_at is None
+            if not gone and now - agent.last_seen_at <= self.policy.presence:
+                continue
+            if await self.tickets.requeue(ticket.id, ticket.agent_id):
+                log.info(
+                    "ticket %s back in the queue: agent %s went away", ticket.id, ticket.agent_id
+                )
+                placement = await self.placement(await self.tickets.get(ticket.id))
+                await self._tell(
+                    ticket,
+                    "utter_handoff_requeued",
+                    position=placement.position,
+                    eta_minutes=placement.eta_minutes,
+                )
+        await self.dispatch()
+
+    async def dispatch(self) -> None:
+        """Route queued tickets, best first, to agents who are online and have room."""
+        for ticket in await self.tickets.listed("queued"):
+            agent = await self._route(ticket)
+            if agent is not None:
+                await self._tell(ticket, "utter_handoff_agent_joined", agent_name=agent.name)
+
+    # Inside -------------------------------------------------------------------------
+
+    async def _route(self, ticket: Ticket) -> Agent | None:
+        now = self.clock()
+        agent = pick_agent(
+            ticket.language,
+            await self.agents.all(),
+            await self.tickets.open_counts(),
+            now,
+            self.policy.presence,
+        )
+        if agent is not None and await self.tickets.assign(ticket.id, agent.id):
+            log.info("ticket %s routed to agent %s", ticket.id, agent.id)
+            return agent
+        return None
+
+    async def _eta(self, position: int) -> int:
+        now = self.clock()
+        online = sum(agent.online(now, self.policy.presence) for agent in await self.agents.all())
+        return wait_minutes(position, await self.tickets.recent_handling_times(), online)
+
+    async def _priority(
+        self, conversation: Conversation, reason: str, intent: str | None, now: datetime
+    ) -> tuple[str, str | None]:
+        if reason in HOT_REASONS:
+            return "hot", HOT_REASONS[reason]
+        for earlier in await self.tickets.of_conversation(conversation.id):
+            recent = earlier.open or (
+                earlier.resolved_at and now - earlier.resolved_at <= self.policy.repeat_window
+            )
+            if earlier.reason in COMPLAINT_REASONS and recent:
+                return "hot", "repeat customer with an open complaint"
+        if intent not in _GENERIC_INTENTS:
+            since = now - self.policy.surge_window
+            others = await self.tickets.count_recent(intent, since)
+            if others + 1 >= self.policy.surge_count:
+                minutes = int(self.policy.surge_window.total_seconds() // 60)
+                return "hot", f"{others + 1} customers about {intent} within {minutes} minutes"
+        return "cold", None
+
+    async def _summary(self, conversation: Conversation, reason: str, intent: str | None) -> str:
+        said = [
+            message.pivot_text or message.text
+            for message in await self.store.recent_customer_messages(conversation.id, 3)
+        ]
+        topic = f" about {intent.replace('_', ' ')}" if intent not in _GENERIC_INTENTS else ""
+        summary = f"{reason.capitalize()}{topic}. Customer wrote: " + " / ".join(
+            f"“{text.strip()}”" for text in said
+        )
+        return summary if len(summary) <= _SUMMARY_LENGTH else summary[: _SUMMARY_LENGTH - 1] + "…"
+
+    async def _after_hours(
+        self, conversation: Conversation, language: str, opening: tuple[datetime, Agent] | None
+    ) -> BotMessage:
+        if opening is None:
+            return await self.speaker.say("utter_handoff_no_team", language)
+        moment, agent = opening
+        weekdays = await self.speaker.weekdays(language)
+        if conversation.timezone:
+            back_at = local_time(moment, conversation.timezone, weekdays)
+            return await self.speaker.say("utter_handoff_after_hours", language, back_at=back_at)
+        back_at = local_time(moment, agent.timezone, weekdays)
+        return await self.speaker.say(
+            "utter_handoff_after_hours_zone", language, back_at=back_at, zone=agent.timezone
+        )
+
+    async def _transcript(self, ticket: Ticket, agent: Agent) -> list[dict]:
+        messages = await self.store.transcript(ticket.conversation_id)
+        wanted = {
+            message.language
+            for message in messages
+            if message.author != "agent"
+            and message.language
+            and message.language not in agent.languages
+        }
+        translations: dict[tuple[str, str], str] = {}
+        for language in wanted:
+            texts = [m.text for m in messages if m.language == language and m.author != "agent"]
+            try:
+                results = await self.translation.translate(texts, language, agent.language)
+            except TranslatorError as error:
+                log.warning("transcript left untranslated from %s: %s", language, error)
+                continue
+            translations.update(
+                {(language, text): result.text for text, result in zip(texts, results, strict=True)}
+            )
+        return [
+            {
+                **message.as_json(),
+                "translation": translations.get((message.language, message.text))
+                if message.author != "agent"
+                else None,
+                "original": message.source_text,
+                "original_language": message.source_language,
+            }
+            for message in messages
+        ]
+
+    async def _translate_for_customer(
+        self, text: str, source: str, target: str, agent: Agent
+    ) -> str:
+        if source == target:
+            return text
+        if not self.translation.available:
+            raise HandoffError(
+                503,
+                f"no translator configured: write to this customer in {target}, "
+                "or use a canned reply",
+            )
+        try:
+            result = await self.translation.translate_one(text, source, target)
+        except TranslatorError as error:
+            log.warning("agent %s reply not translated: %s", agent.id, error)
+            raise HandoffError(
+                503,
+                f"the translator is unavailable, so nothing was sent: write in {target}, "
+                "use a canned reply, or try again",
+            ) from None
+        return result.text
+
+    async def _tell(self, ticket: Ticket, *keys: str, **values: object) -> None:
+        """Say something to the customer outside a reply to their own message."""
+        conversation = await self._conversation(ticket)
+        language = conversation.language or ticket.language
+        messages = [await self.speaker.say(key, language, **values) for key in keys]
+        await self.store.add_bot_messages(conversation.id, [m.text for m in messages], language)
+        await self._notify(conversation, messages)
+
+    async def _notify(self, conversation: Conversation, messages: list[BotMessage]) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(conversation, messages)
+            except Exception:  # a channel failing must not lose the stored message
+                log.exception(
+                    "delivering to %s failed; the message stays stored", conversation.channel
+                )
+
+    async def _ticket(self, ticket_id: int) -> Ticket:
+        ticket = await self.tickets.get(ticket_id)
+        if ticket is None:
+            raise HandoffError(404, f"no ticket {ticket_id}")
+        return ticket
+
+    async def _held(self, agent: Agent, ticket_id: int) -> Ticket:
+        ticket = await self._ticket(ticket_id)
+        if ticket.status == "resolved":
+            raise HandoffError(
+                409, f"ticket {ticket_id} is resolved; the customer is back with the bot"
+            )
+        if ticket.agent_id != agent.id:
+            holder = f"held by {ticket.agent_name}" if ticket.agent_id else "not claimed yet"
+            raise HandoffError(409, f"ticket {ticket_id} is {holder}; claim it first")
+        return ticket
+
+    async def _conversation(self, ticket: Ticket) -> Conversation:
+        conversation = await self.store.conversation(ticket.sender)
+        if conversation is None:  # erased meanwhile
+            raise HandoffError(410, f"the customer of ticket {ticket.id} was erased")
+        return conversation
+
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_RATING = re.compile(r"^(?:/csat\s*)?([1-5])(?:\s*/\s*5)?\s*[.!⭐★]*$")
+
+
+def _rating(text: str) -> int | None:
+    match = _RATING.match(text.strip().translate(_DIGITS))
+    return int(match.group(1)) if match else None

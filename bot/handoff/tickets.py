@@ -1,0 +1,316 @@
+"""Tickets in the SQL database: what a person has to pick up, and its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import agents, conversations, ticket_notes, tickets, utcnow
+
+OPEN = ("queued", "assigned")
+STATUSES = ("queued", "assigned", "resolved")
+# Hot tickets first, then oldest first.
+_PRIORITY_RANK = {"hot": 0, "cold": 1}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    conversation_id: int
+    sender: str
+    customer_name: str | None
+    status: str
+    reason: str
+    intent: str | None
+    priority: str
+    priority_why: str | None
+    language: str
+    channel: str
+    summary: str
+    agent_id: int | None
+    agent_name: str | None
+    after_hours: bool
+    follow_up_email: str | None
+    sla_due_at: datetime
+    created_at: datetime
+    assigned_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    csat: int | None
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN
+
+    def queue_key(self) -> tuple:
+        return (_PRIORITY_RANK.get(self.priority, 1), self.created_at, self.id)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "intent": self.intent,
+            "priority": self.priority,
+            "priority_why": self.priority_why,
+            "language": self.language,
+            "channel": self.channel,
+            "customer": {"sender": self.sender, "name": self.customer_name},
+            "summary": self.summary,
+            "agent": ({"id": self.agent_id, "name": self.agent_name} if self.agent_id else None),
+            "after_hours": self.after_hours,
+            "follow_up_email": self.follow_up_email,
+            "sla_due_at": _iso(self.sla_due_at),
+            "created_at": _iso(self.created_at),
+            "assigned_at": _iso(self.assigned_at),
+            "first_response_at": _iso(self.first_response_at),
+            "resolved_at": _iso(self.resolved_at),
+            "csat": self.csat,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+_COLUMNS = (
+    tickets,
+    conversations.c.sender,
+    conversations.c.customer_name,
+    agents.c.name.label("agent_name"),
+)
+
+
+def _query():
+    return (
+        select(*_COLUMNS)
+        .join(conversations, conversations.c.id == tickets.c.conversation_id)
+        .outerjoin(agents, agents.c.id == tickets.c.agent_id)
+    )
+
+
+def _ticket(row) -> Ticket:
+    return Ticket(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        sender=row.sender,
+        customer_name=row.customer_name,
+        status=row.status,
+        reason=row.reason,
+        intent=row.intent,
+        priority=row.priority,
+        priority_why=row.priority_why,
+        language=row.language,
+        channel=row.channel,
+        summary=row.summary,
+        agent_id=row.agent_id,
+        agent_name=row.agent_name,
+        after_hours=bool(row.after_hours),
+        follow_up_email=row.follow_up_email,
+        sla_due_at=row.sla_due_at,
+        created_at=row.created_at,
+        assigned_at=row.assigned_at,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        csat=row.csat,
+    )
+
+
+class TicketStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def create(self, **values) -> Ticket:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(tickets.insert().values(**values))
+        return await self.get(result.inserted_primary_key[0])
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(_query().where(tickets.c.id == ticket_id))).first()
+        return _ticket(row) if row else None
+
+    async def open_for(self, conversation_id: int) -> Ticket | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    _query()
+                    .where(tickets.c.conversation_id == conversation_id)
+                    .where(tickets.c.status.in_(OPEN))
+                    .order_by(tickets.c.id.desc())
+                )
+            ).first()
+        return _ticket(row) if row else None
+
+    async def listed(self, status: str | None = None, limit: int = 200) -> list[Ticket]:
+        query = _query()
+        if status:
+            query = query.where(tickets.c.status == status)
+        if status == "resolved":
+            query = query.order_by(tickets.c.resolved_at.desc())
+        else:
+            query = query.order_by(tickets.c.id)
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(query.limit(limit))
+            found = [_ticket(row) for row in rows]
+        if status != "resolved":
+            found.sort(key=lambda ticket: (STATUSES.index(ticket.status), ticket.queue_key()))
+        return found
+
+    async def of_conversation(self, conversation_id: int) -> list[Ticket]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                _query().where(tickets.c.conversation_id == conversation_id).order_by(tickets.c.id)
+            )
+            return [_ticket(row) for row in rows]
+
+    async def position(self, ticket: Ticket) -> int:
+        """1 for the next ticket an agent gets."""
+        queued = await self.listed("queued")
+        keys = [other.queue_key() for other in queued if other.id != ticket.id]
+        return 1 + sum(key < ticket.queue_key() for key in keys)
+
+    async def open_counts(self) -> dict[int, int]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(tickets.c.agent_id, func.count())
+                .where(tickets.c.status == "assigned")
+                .group_by(tickets.c.agent_id)
+            )
+            return {agent_id: count for agent_id, count in rows}
+
+    async def recent_handling_times(self, limit: int = 20) -> list[timedelta]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(tickets.c.assigned_at, tickets.c.resolved_at)
+                .where(tickets.c.status == "resolved", tickets.c.assigned_at.is_not(None))
+                .order_by(tickets.c.resolved_at.desc())
+                .limit(limit)
+            )
+            return [resolved - assigned for assigned, resolved in rows if resolved > assigned]
+
+    async def count_recent(self, intent: str, since: datetime) -> int:
+        async with self._engine.connect() as connection:
+            return await connection.scalar(
+                select(func.count()).where(
+                    tickets.c.intent == intent, tickets.c.created_at >= since
+                )
+            )
+
+    async def assign(self, ticket_id: int, agent_id: int, *, steal: bool = False) -> bool:
+        """Give a queued ticket (or one the agent holds) to the agent; False if taken."""
+        now = utcnow()
+        allowed = or_(
+            tickets.c.status == "queued",
+            and_(tickets.c.status == "assigned", tickets.c.agent_id == agent_id),
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(tickets)
+                .where(tickets.c.id == ticket_id)
+                .where(allowed if not steal else tickets.c.status.in_(OPEN))
+                .values(
+                    status="assigned",
+                    agent_id=agent_id,
+                    assigned_at=func.coalesce(tickets.c.assigned_at, now),
+                )
+            )
+            if result.rowcount:
+                await connection.execute(
+                    update(agents).where(agents.c.id == agent_id).values(last_assigned_at=now)
+                )
+            return bool(result.rowcount)
+
+    async def requeue(self, ticket_id: int, agent_id: int) -> bool:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(tickets)
+                .where(
+                    tickets.c.id == ticket_id,
+                    tickets.c.status == "assigned",
+                    tickets.c.agent_id == agent_id,
+                )
+                .values(status="queued", agent_id=None, assigned_at=None)
+            )
+            return bool(result.rowcount)
+
+    async def resolve(self, ticket_id: int, agent_id: int) -> bool:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(tickets)
+                .where(
+                    tickets.c.id == ticket_id,
+                    tickets.c.status == "assigned",
+                    tickets.c.agent_id == agent_id,
+                )
+                .values(status="resolved", resolved_at=utcnow())
+            )
+            if result.rowcount:
+                ticket_conversation = select(tickets.c.conversation_id).where(
+                    tickets.c.id == ticket_id
+                )
+                await connection.execute(
+                    update(conversations)
+                    .where(conversations.c.id == ticket_conversation.scalar_subquery())
+                    .values(csat_ticket_id=ticket_id)
+                )
+            return bool(result.rowcount)
+
+    async def responded(self, ticket_id: int) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(tickets)
+                .where(tickets.c.id == ticket_id, tickets.c.first_response_at.is_(None))
+                .values(first_response_at=utcnow())
+            )
+
+    async def set_follow_up(self, ticket_id: int, email: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(tickets).where(tickets.c.id == ticket_id).values(follow_up_email=email)
+            )
+
+    async def rate(self, conversation_id: int, rating: int | None) -> int | None:
+        """Store the rating for the ticket the bot asked about; its id, or None."""
+        async with self._engine.begin() as connection:
+            ticket_id = await connection.scalar(
+                select(conversations.c.csat_ticket_id).where(conversations.c.id == conversation_id)
+            )
+            if ticket_id is None:
+                return None
+            if rating is not None:
+                await connection.execute(
+                    update(tickets).where(tickets.c.id == ticket_id).values(csat=rating)
+                )
+            await connection.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(csat_ticket_id=None)
+            )
+            return ticket_id
+
+    async def add_note(self, ticket_id: int, agent_id: int, text: str) -> dict:
+        now = utcnow()
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                ticket_notes.insert().values(
+                    ticket_id=ticket_id, agent_id=agent_id, text=text, created_at=now
+                )
+            )
+        return {"id": result.inserted_primary_key[0], "text": text, "ts": _iso(now)}
+
+    async def notes(self, ticket_id: int) -> list[dict]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(ticket_notes, agents.c.name)
+                .join(agents, agents.c.id == ticket_notes.c.agent_id)
+                .where(ticket_notes.c.ticket_id == ticket_id)
+                .order_by(ticket_notes.c.id)
+            )
+            return [
+                {"id": row.id, "agent": row.name, "text": row.text, "ts": _iso(row.created_at)}
+                for row in rows
+            ]

@@ -1,0 +1,150 @@
+"""Reads every message for anger and sensitive topics and marks those that need a person.
+
+The intent classifiers say what a message is about; an angry "WHERE IS MY ORDER?!" is
+still `track_order` to them. This component runs the bot's escalation policy
+(`bot/handoff/escalation.py`: lexicons, shouting, punctuation, swearing, the same question
+again, and a small classifier) on each message. When it says a person is needed it adds
+`escalation` {reason, score, signals, intent} to the parse data and, like Rasa's own
+FallbackClassifier, predicts `complain` so that the rules hand the conversation over
+(`action_handoff`). The original intent stays first in `intent_ranking` after it.
+
+The model stores the training texts and lexicons, not a pickle, and fits the small
+classifier again when Rasa loads the model (about 1.5 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.handoff.classifier import EscalationClassifier, training_set
+from bot.handoff.escalation import EscalationPolicy, Weights, read_lexicons
+from bot.settings import NATIVE_LANGUAGES, PIVOT_LANGUAGE, PROJECT_ROOT
+
+ESCALATION = "escalation"
+HANDOFF_INTENT = "complain"
+# Intents that already lead to a person.
+_HANDED_OVER = frozenset({"complain", "request_human"})
+_DATA_FILE = "escalation.json"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class EscalationDetector(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Per-language lexicons, relative to the project.
+            "lexicons": "data/escalation",
+            # Anger score (lexicon words, swearing, shouting, ...) that needs a person.
+            "anger_threshold": 1.0,
+            # The classifier's probability that needs a person.
+            "classifier_threshold": 0.5,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        policy: EscalationPolicy | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self.policy = policy
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> EscalationDetector:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = training_set(PROJECT_ROOT, NATIVE_LANGUAGES)
+        data = {
+            "texts": texts,
+            "labels": labels,
+            "lexicons": read_lexicons(PROJECT_ROOT / self.config["lexicons"]),
+        }
+        with self._storage.write_to(self._resource) as directory:
+            (directory / _DATA_FILE).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        self.policy = self._policy(data)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EscalationDetector:
+        detector = cls(config, model_storage, resource)
+        with model_storage.read_from(resource) as directory:
+            data = json.loads((directory / _DATA_FILE).read_text("utf-8"))
+        detector.policy = detector._policy(data)
+        return detector
+
+    def _policy(self, data: dict) -> EscalationPolicy:
+        weights = Weights(
+            threshold=float(self.config["anger_threshold"]),
+            classifier_threshold=float(self.config["classifier_threshold"]),
+        )
+        classifier = EscalationClassifier.fit(data["texts"], data["labels"])
+        return EscalationPolicy.from_data(data["lexicons"], weights, classifier)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._mark(message)
+        return messages
+
+    def _mark(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        name = intent.get("name")
+        text = message.get(TEXT) or ""
+        if self.policy is None or not text or text.startswith("/"):
+            return
+        metadata = message.get(METADATA) or {}
+        language = metadata.get("language")
+        # Non-native languages reach Rasa in English.
+        if language not in NATIVE_LANGUAGES:
+            language = PIVOT_LANGUAGE
+        recent = tuple(str(t) for t in metadata.get("recent") or () if isinstance(t, str))
+        verdict = self.policy.assess(text, language, name, recent)
+        if not verdict.escalate:
+            return
+        message.set(
+            ESCALATION,
+            {
+                "reason": verdict.reason,
+                "score": verdict.score,
+                "signals": list(verdict.signals),
+                "intent": name,
+            },
+            add_to_output=True,
+        )
+        if name in _HANDED_OVER:
+            return
+        ranking = [{"name": HANDOFF_INTENT, "confidence": 1.0}] + [
+            entry
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get("name") != HANDOFF_INTENT
+        ]
+        message.set(INTENT, {"name": HANDOFF_INTENT, "confidence": 1.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

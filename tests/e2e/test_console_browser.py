@@ -1,0 +1,153 @@
+"""The agent console in a real browser (Debian's chromium) on the real stack: a customer
+asks for a person over REST, an agent answers from the console, the customer reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from scripts.stack import BIN, ROOT
+from tests.e2e.conftest import answer, post
+from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.e2e
+
+MARKUP = "<script>alert(1)</script><b>hi</b>"
+HEBREW = "שלום, החבילה שלי עדיין לא הגיעה ואני מחכה כבר שבועיים"
+REPLY = "Thanks, looking into it"
+
+
+@pytest.fixture(scope="module")
+def agent(stack) -> tuple[str, str]:
+    """A console agent of its own (other modules add agents to the same database)."""
+    name = f"Console {uuid.uuid4().hex[:8]}"
+    password = secrets.token_urlsafe(18)
+    env = {**os.environ, **stack.env}
+    env["TOLK_DATABASE_URL"] = (
+        env.get("TOLK_DATABASE_URL") or f"sqlite:///{stack.workdir / 'tolk.db'}"
+    )
+    added = subprocess.run(
+        [str(BIN / "python"), "-m", "bot", "agents", "add", "--name", name,
+         "--languages", "en", "--password-stdin"],
+        cwd=ROOT, env=env, input=password + "\n", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    return name, password
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        yield page
+        browser.close()
+
+
+def conversation(url: str, sender: str) -> list[dict]:
+    with urllib.request.urlopen(f"{url}/api/v1/conversations/{sender}/messages", timeout=30) as r:
+        return json.loads(r.read())["messages"]
+
+
+def test_agent_answers_a_customer_from_the_console(
+    stack, translator, agent, browser_page, tmp_path_factory
+):
+    page = browser_page
+    name, password = agent
+    page.goto(f"{stack.bot_url}/console")
+    page.fill("#login-name", name)
+    page.fill("#login-password", "not the password")
+    page.click("#login-submit")
+    page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
+    assert page.inner_text("#login-error") == "wrong name or password"
+
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    page.wait_for_selector('#conn[data-state="live"]')
+    assert name in page.inner_text("#whoami")
+
+    # A customer asks for a person over REST, then writes markup and Hebrew.
+    sender = f"console-{uuid.uuid4().hex[:10]}"
+    ticket = post(stack.bot_url, {"sender": sender, "text": "/human"})["handoff"]["ticket"]
+    post(stack.bot_url, {"sender": sender, "text": MARKUP})
+    assert post(stack.bot_url, {"sender": sender, "text": HEBREW})["language"] == "he"
+
+    # It shows up without a reload.
+    card = page.locator(f'#queue .ticket[data-id="{ticket}"]')
+    card.wait_for(timeout=15_000)
+    assert sender in card.inner_text()
+    card.click()
+    page.wait_for_function(
+        "text => [...document.querySelectorAll('#transcript .msg .text')]"
+        ".some(n => n.textContent === text)",
+        arg=HEBREW,
+    )
+    if page.is_enabled("#claim"):  # else the queue already routed it to this online agent
+        page.click("#claim")
+    page.wait_for_selector('#ticket-status[data-mine="true"]')
+    assert page.inner_text("#claim") == "Yours"
+
+    # Customer text is text: no element, no script, no dialog.
+    customer_texts = page.locator("#transcript .msg.from-customer .text").all_inner_texts()
+    assert MARKUP in customer_texts
+    assert page.locator("#transcript script, #transcript b").count() == 0
+    assert page.dialogs == []
+
+    # Hebrew runs right to left, with the translation for the agent beside it.
+    hebrew = page.locator("#transcript .msg.from-customer", has_text=HEBREW)
+    assert hebrew.locator(".text").evaluate("n => getComputedStyle(n).direction") == "rtl"
+    assert hebrew.get_attribute("lang") == "he" and hebrew.get_attribute("dir") == "auto"
+    assert hebrew.locator(".translation").inner_text() == f"[en] {HEBREW}"
+
+    # The translator is down: nothing is sent, the agent reads why, the text stays.
+    translator.mode, translator.fail_n = "fail_n", 100
+    try:
+        page.fill("#reply-input", REPLY)
+        page.press("#reply-input", "Enter")
+        page.wait_for_function("document.querySelector('#reply-error').textContent.length > 0")
+        assert "translator is unavailable" in page.inner_text("#reply-error")
+        assert page.input_value("#reply-input") == REPLY
+    finally:
+        translator.mode, translator.fail_n = "ok", 0
+    page.press("#reply-input", "Enter")
+    page.wait_for_selector("#transcript .msg.from-agent")
+    assert page.input_value("#reply-input") == ""
+    assert page.inner_text("#reply-error") == ""
+    sent = page.locator("#transcript .msg.from-agent")
+    assert sent.locator(".original").inner_text() == REPLY
+    assert sent.locator(".text").inner_text() == f"[he] {REPLY}"
+
+    # The customer receives it in Hebrew.
+    from_agent = [m for m in conversation(stack.bot_url, sender) if m["from"] == "agent"]
+    assert [m["text"] for m in from_agent] == [f"[he] {REPLY}"]
+    assert from_agent[0]["language"] == "he"
+
+    screenshot = Path(tmp_path_factory.mktemp("screens")) / "console.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
+    print(f"console screenshot: {screenshot}")
+
+    page.click("#resolve")
+    page.wait_for_selector('#ticket-status[data-status="resolved"]')
+    page.wait_for_selector(f'#queue .ticket[data-id="{ticket}"][data-status="resolved"]')
+    assert page.is_disabled("#reply-input")
+
+    # Back with the bot, which asks for a rating.
+    last = conversation(stack.bot_url, sender)[-1]
+    assert last["from"] == "bot"
+    assert last["text"] == answer("utter_csat_ask", "he")
+    assert page.dialogs == []
