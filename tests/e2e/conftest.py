@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,7 +52,10 @@ def health(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-TRANSLATOR_PORT = 15000
+# Another offset lets two checkouts (or two people) run the e2e tests at once.
+PORT_OFFSET = int(os.environ.get("TOLK_E2E_PORT_OFFSET", "0"))
+TRANSLATOR_PORT = 15000 + PORT_OFFSET
+AGENT_TIMEOUT = 4
 
 
 @pytest.fixture(scope="session")
@@ -75,8 +82,15 @@ def stack(tmp_path_factory, translator):
     env = {
         "TOLK_TRANSLATOR": "libre",
         "TOLK_TRANSLATOR_URL": f"http://127.0.0.1:{TRANSLATOR_PORT}/",
+        # Agents count as gone after AGENT_TIMEOUT seconds without a sign of life.
+        "TOLK_AGENT_TIMEOUT": str(AGENT_TIMEOUT),
+        "TOLK_SWEEP_SECONDS": "0.5",
     }
-    stack = Stack(Ports(rasa=15005, actions=15055, bot=18080), workdir, env=env)
+    stack = Stack(
+        Ports(rasa=15005 + PORT_OFFSET, actions=15055 + PORT_OFFSET, bot=18080 + PORT_OFFSET),
+        workdir,
+        env=env,
+    )
     try:
         stack.start(timeout=300)
     except RuntimeError:
@@ -84,3 +98,49 @@ def stack(tmp_path_factory, translator):
         raise
     yield stack
     stack.stop()
+
+
+def add_agent(stack, name: str, languages: str, *, limit: int = 3) -> str:
+    """Creates an agent in the stack's database with the real command; their API token."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "agents",
+            "add",
+            "--name",
+            name,
+            "--languages",
+            languages,
+            "--max-tickets",
+            str(limit),
+        ],
+        env={**os.environ, "TOLK_DATABASE_URL": f"sqlite:///{stack.workdir / 'tolk.db'}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token_line = next(line for line in result.stdout.splitlines() if "API token" in line)
+    return token_line.rsplit(" ", 1)[1]
+
+
+def agent_call(stack, token: str, method: str, path: str, body: dict | None = None):
+    """(status, JSON) of an agent API call."""
+    request = urllib.request.Request(
+        f"{stack.bot_url}/api/v1/agent{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def messages_of(stack, sender: str) -> list[dict]:
+    url = f"{stack.bot_url}/api/v1/conversations/{urllib.parse.quote(sender)}/messages"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())["messages"]
