@@ -65,4 +65,4 @@ async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
 
 
 def _is_api(request: web.Request) -> bool:
-    return request.path.startswith(("/api/", "/nlg", "/chat/"))
+    return request.path.startswith(("/api/", "/nlg", "/chat/", "/console/"))

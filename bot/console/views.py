@@ -158,10 +158,28 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/console/login", login)
     app.router.add_post("/console/logout", logout)
     app.router.add_get("/console/ws", live)
+    # Last: anything else under /console/ gets a JSON answer too, not an HTML error page.
+    app.router.add_route("*", "/console/{rest:.*}", _no_route)
     app.on_shutdown.append(_close_sockets)
 
 
 # Requests ---------------------------------------------------------------------------------
+
+_ROUTES = {
+    "/console/session": "GET",
+    "/console/login": "POST",
+    "/console/logout": "POST",
+    "/console/ws": "GET",
+}
+
+
+async def _no_route(request: web.Request) -> web.Response:
+    allowed = _ROUTES.get(request.path)
+    if allowed is None:
+        return json_error(404, f"no console route {request.path}")
+    response = json_error(405, f"{request.path} takes {allowed} only")
+    response.headers["Allow"] = allowed
+    return response
 
 
 def same_origin(request: web.Request) -> bool:

@@ -7,6 +7,8 @@ console's live connection) and inside their working hours.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -149,11 +151,11 @@ class AgentStore:
     async def login(self, name: str, password: str) -> Agent | None:
         async with self._engine.connect() as connection:
             row = (await connection.execute(select(agents).where(agents.c.name == name))).first()
-        if row is None:
-            # Spend the same time as a wrong password, so names cannot be probed.
-            password_matches(password, hash_password("x" * 10))
-            return None
-        return _agent(row) if password_matches(password, row.password_hash) else None
+        # An unknown name costs one scrypt run like a wrong password, so names cannot be
+        # probed by timing; scrypt runs off the event loop.
+        stored = row.password_hash if row is not None else _unknown_agent_hash()
+        matches = await asyncio.to_thread(password_matches, password, stored)
+        return _agent(row) if row is not None and matches else None
 
     async def all(self) -> list[Agent]:
         async with self._engine.connect() as connection:
@@ -170,6 +172,11 @@ class AgentStore:
         async with self._engine.connect() as connection:
             row = (await connection.execute(select(agents).where(condition))).first()
         return _agent(row) if row else None
+
+
+@functools.cache
+def _unknown_agent_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _agent(row) -> Agent:

@@ -379,12 +379,12 @@ class HandoffService:
     async def _summary(self, conversation: Conversation, reason: str, intent: str | None) -> str:
         said = [
             message.pivot_text or message.text
-            for message in await self.store.recent_customer_messages(conversation.id, 3)
-        ]
+            for message in await self.store.recent_customer_messages(conversation.id, 5)
+            if not message.text.startswith("/")  # buttons and commands say nothing
+        ][-3:]
         topic = f" about {intent.replace('_', ' ')}" if intent not in _GENERIC_INTENTS else ""
-        summary = f"{reason.capitalize()}{topic}. Customer wrote: " + " / ".join(
-            f"“{text.strip()}”" for text in said
-        )
+        quoted = " / ".join(f"“{text.strip()}”" for text in said)
+        summary = f"{reason.capitalize()}{topic}." + (f" Customer wrote: {quoted}" if said else "")
         return summary if len(summary) <= _SUMMARY_LENGTH else summary[: _SUMMARY_LENGTH - 1] + "…"
 
     async def _after_hours(

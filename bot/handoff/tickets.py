@@ -22,6 +22,8 @@ class Ticket:
     conversation_id: int
     sender: str
     customer_name: str | None
+    # The conversation's language now (it may have changed since the ticket opened).
+    customer_language: str | None
     status: str
     reason: str
     intent: str | None
@@ -58,7 +60,11 @@ class Ticket:
             "priority_why": self.priority_why,
             "language": self.language,
             "channel": self.channel,
-            "customer": {"sender": self.sender, "name": self.customer_name},
+            "customer": {
+                "sender": self.sender,
+                "name": self.customer_name,
+                "language": self.customer_language or self.language,
+            },
             "summary": self.summary,
             "agent": ({"id": self.agent_id, "name": self.agent_name} if self.agent_id else None),
             "after_hours": self.after_hours,
@@ -80,6 +86,7 @@ _COLUMNS = (
     tickets,
     conversations.c.sender,
     conversations.c.customer_name,
+    conversations.c.language.label("customer_language"),
     agents.c.name.label("agent_name"),
 )
 
@@ -98,6 +105,7 @@ def _ticket(row) -> Ticket:
         conversation_id=row.conversation_id,
         sender=row.sender,
         customer_name=row.customer_name,
+        customer_language=row.customer_language,
         status=row.status,
         reason=row.reason,
         intent=row.intent,
@@ -145,19 +153,25 @@ class TicketStore:
             ).first()
         return _ticket(row) if row else None
 
-    async def listed(self, status: str | None = None, limit: int = 200) -> list[Ticket]:
-        query = _query()
-        if status:
-            query = query.where(tickets.c.status == status)
-        if status == "resolved":
-            query = query.order_by(tickets.c.resolved_at.desc())
-        else:
-            query = query.order_by(tickets.c.id)
+    async def listed(self, status: str | None = None, resolved_limit: int = 50) -> list[Ticket]:
+        """Open tickets (all of them) in queue order, then the latest resolved ones."""
+        found: list[Ticket] = []
         async with self._engine.connect() as connection:
-            rows = await connection.execute(query.limit(limit))
-            found = [_ticket(row) for row in rows]
-        if status != "resolved":
-            found.sort(key=lambda ticket: (STATUSES.index(ticket.status), ticket.queue_key()))
+            if status in (None, *OPEN):
+                wanted = OPEN if status is None else (status,)
+                rows = await connection.execute(_query().where(tickets.c.status.in_(wanted)))
+                found = sorted(
+                    (_ticket(row) for row in rows),
+                    key=lambda ticket: (STATUSES.index(ticket.status), ticket.queue_key()),
+                )
+            if status in (None, "resolved"):
+                rows = await connection.execute(
+                    _query()
+                    .where(tickets.c.status == "resolved")
+                    .order_by(tickets.c.resolved_at.desc())
+                    .limit(resolved_limit)
+                )
+                found += [_ticket(row) for row in rows]
         return found
 
     async def of_conversation(self, conversation_id: int) -> list[Ticket]:

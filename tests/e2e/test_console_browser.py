@@ -3,18 +3,17 @@ asks for a person over REST, an agent answers from the console, the customer rea
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from scripts.stack import BIN, ROOT
-from tests.e2e.conftest import answer, post
+from tests.e2e.conftest import answer, messages_of, post
 from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
@@ -58,11 +57,6 @@ def browser_page():
         browser.close()
 
 
-def conversation(url: str, sender: str) -> list[dict]:
-    with urllib.request.urlopen(f"{url}/api/v1/conversations/{sender}/messages", timeout=30) as r:
-        return json.loads(r.read())["messages"]
-
-
 def test_agent_answers_a_customer_from_the_console(
     stack, translator, agent, browser_page, tmp_path_factory
 ):
@@ -72,8 +66,8 @@ def test_agent_answers_a_customer_from_the_console(
     page.fill("#login-name", name)
     page.fill("#login-password", "not the password")
     page.click("#login-submit")
-    page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
-    assert page.inner_text("#login-error") == "wrong name or password"
+    # (No wait_for_function: the page's Content-Security-Policy forbids eval, as it should.)
+    expect(page.locator("#login-error")).to_have_text("wrong name or password")
 
     page.fill("#login-password", password)
     page.click("#login-submit")
@@ -91,11 +85,7 @@ def test_agent_answers_a_customer_from_the_console(
     card.wait_for(timeout=15_000)
     assert sender in card.inner_text()
     card.click()
-    page.wait_for_function(
-        "text => [...document.querySelectorAll('#transcript .msg .text')]"
-        ".some(n => n.textContent === text)",
-        arg=HEBREW,
-    )
+    expect(page.locator("#transcript .msg .text", has_text=HEBREW)).to_have_count(1)
     if page.is_enabled("#claim"):  # else the queue already routed it to this online agent
         page.click("#claim")
     page.wait_for_selector('#ticket-status[data-mine="true"]')
@@ -118,8 +108,7 @@ def test_agent_answers_a_customer_from_the_console(
     try:
         page.fill("#reply-input", REPLY)
         page.press("#reply-input", "Enter")
-        page.wait_for_function("document.querySelector('#reply-error').textContent.length > 0")
-        assert "translator is unavailable" in page.inner_text("#reply-error")
+        expect(page.locator("#reply-error")).to_contain_text("translator is unavailable")
         assert page.input_value("#reply-input") == REPLY
     finally:
         translator.mode, translator.fail_n = "ok", 0
@@ -132,9 +121,18 @@ def test_agent_answers_a_customer_from_the_console(
     assert sent.locator(".text").inner_text() == f"[he] {REPLY}"
 
     # The customer receives it in Hebrew.
-    from_agent = [m for m in conversation(stack.bot_url, sender) if m["from"] == "agent"]
+    from_agent = [m for m in messages_of(stack, sender) if m["from"] == "agent"]
     assert [m["text"] for m in from_agent] == [f"[he] {REPLY}"]
     assert from_agent[0]["language"] == "he"
+
+    # A private note, and the canned replies are there to pick from.
+    page.fill("#note-input", "Carrier says the parcel left Haifa on Monday.")
+    page.click("#note-add")
+    expect(page.locator("#notes .note-text")).to_have_text(
+        ["Carrier says the parcel left Haifa on Monday."]
+    )
+    assert page.locator("#canned option").count() > 1
+    assert all(m["from"] != "agent" or REPLY in m["text"] for m in messages_of(stack, sender))
 
     screenshot = Path(tmp_path_factory.mktemp("screens")) / "console.png"
     page.screenshot(path=str(screenshot), full_page=True)
@@ -143,11 +141,13 @@ def test_agent_answers_a_customer_from_the_console(
 
     page.click("#resolve")
     page.wait_for_selector('#ticket-status[data-status="resolved"]')
-    page.wait_for_selector(f'#queue .ticket[data-id="{ticket}"][data-status="resolved"]')
+    page.wait_for_selector(  # under "Recently resolved", collapsed
+        f'#queue .ticket[data-id="{ticket}"][data-status="resolved"]', state="attached"
+    )
     assert page.is_disabled("#reply-input")
 
     # Back with the bot, which asks for a rating.
-    last = conversation(stack.bot_url, sender)[-1]
+    last = messages_of(stack, sender)[-1]
     assert last["from"] == "bot"
     assert last["text"] == answer("utter_csat_ask", "he")
     assert page.dialogs == []

@@ -249,6 +249,14 @@ async def test_websocket_needs_a_login(client, agent):
     assert plain.status == 401 and "error" in await plain.json()
 
 
+async def test_other_methods_and_paths_get_json(client):
+    wrong_method = await client.get("/console/login")
+    assert wrong_method.status == 405 and wrong_method.headers["Allow"] == "POST"
+    assert "error" in await wrong_method.json()
+    unknown = await client.get("/console/nothing-here")
+    assert unknown.status == 404 and "error" in await unknown.json()
+
+
 def test_same_origin_rules():
     from aiohttp.test_utils import make_mocked_request
 
