@@ -183,20 +183,8 @@ class Store:
     ) -> list[int]:
         """Store the bot's replies and the customer message's outcome together; the
         replies' seqs."""
-        now = utcnow()
-        seqs = []
         async with self._engine.begin() as connection:
-            for reply in replies:
-                result = await connection.execute(
-                    messages.insert().values(
-                        conversation_id=conversation_id,
-                        author="bot",
-                        text=reply,
-                        language=language,
-                        created_at=now,
-                    )
-                )
-                seqs.append(result.inserted_primary_key[0])
+            seqs = await _insert_bot_messages(connection, conversation_id, replies, language)
             await connection.execute(
                 update(messages).where(messages.c.id == message_seq).values(status=status)
             )
@@ -280,25 +268,10 @@ class Store:
 
     async def add_bot_messages(
         self, conversation_id: int, texts: list[str], language: str | None
-    ) -> None:
+    ) -> list[int]:
         """Messages the bot sends on its own (handoff news), not as a reply."""
-        if not texts:
-            return
-        now = utcnow()
         async with self._engine.begin() as connection:
-            await connection.execute(
-                messages.insert(),
-                [
-                    {
-                        "conversation_id": conversation_id,
-                        "author": "bot",
-                        "text": text,
-                        "language": language,
-                        "created_at": now,
-                    }
-                    for text in texts
-                ],
-            )
+            return await _insert_bot_messages(connection, conversation_id, texts, language)
 
     async def add_agent_message(
         self,
@@ -323,6 +296,25 @@ class Store:
                 )
             )
             return result.inserted_primary_key[0]
+
+
+async def _insert_bot_messages(
+    connection, conversation_id: int, texts: list[str], language: str | None
+) -> list[int]:
+    now = utcnow()
+    seqs = []
+    for said in texts:
+        result = await connection.execute(
+            messages.insert().values(
+                conversation_id=conversation_id,
+                author="bot",
+                text=said,
+                language=language,
+                created_at=now,
+            )
+        )
+        seqs.append(result.inserted_primary_key[0])
+    return seqs
 
 
 def _stored(row) -> StoredMessage:

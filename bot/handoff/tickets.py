@@ -239,30 +239,29 @@ class TicketStore:
             return bool(result.rowcount)
 
     async def requeue(self, ticket_id: int, agent_id: int) -> bool:
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(tickets)
-                .where(
-                    tickets.c.id == ticket_id,
-                    tickets.c.status == "assigned",
-                    tickets.c.agent_id == agent_id,
-                )
-                .values(status="queued", agent_id=None, assigned_at=None)
-            )
-            return bool(result.rowcount)
+        return await self._release(
+            ticket_id, agent_id, status="queued", agent_id=None, assigned_at=None
+        )
 
     async def resolve(self, ticket_id: int, agent_id: int) -> bool:
+        """Close the agent's ticket; the conversation then waits for the customer's rating."""
+        return await self._release(
+            ticket_id, agent_id, status="resolved", resolved_at=utcnow(), rate=True
+        )
+
+    async def _release(self, ticket_id: int, holder: int, rate: bool = False, **values) -> bool:
+        """Change a ticket the agent `holder` holds; False when it is not theirs (any more)."""
         async with self._engine.begin() as connection:
             result = await connection.execute(
                 update(tickets)
                 .where(
                     tickets.c.id == ticket_id,
                     tickets.c.status == "assigned",
-                    tickets.c.agent_id == agent_id,
+                    tickets.c.agent_id == holder,
                 )
-                .values(status="resolved", resolved_at=utcnow())
+                .values(**values)
             )
-            if result.rowcount:
+            if result.rowcount and rate:
                 ticket_conversation = select(tickets.c.conversation_id).where(
                     tickets.c.id == ticket_id
                 )
