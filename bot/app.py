@@ -11,11 +11,12 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SESSIONS, SETTINGS
+from bot.appkeys import GATEWAY, SESSIONS, SETTINGS, TELEGRAM
 from bot.catalogue import Catalogue
 from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
 from bot.db import create_engine, create_schema
+from bot.erase import Eraser
 from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.http_errors import errors_as_json
 from bot.inbound import Gateway
@@ -62,7 +63,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         translation,
         HandoffPolicy(presence=timedelta(seconds=settings.agent_timeout)),
     )
-    app[GATEWAY] = Gateway(
+    gateway = app[GATEWAY] = Gateway(
         settings=settings,
         store=store,
         rasa=RasaClient(session, settings.rasa_url, settings.actions_url, settings.rasa_timeout),
@@ -72,11 +73,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         handoff=handoff,
     )
     app[SESSIONS] = Sessions(engine)
+    telegram = None
+    if settings.telegram_token:
+        from bot.telegram.channel import TelegramChannel
+        from bot.telegram.updates import UpdateLog
+
+        telegram = app[TELEGRAM] = TelegramChannel(
+            settings, gateway, UpdateLog(engine), Eraser(engine, settings.tracker_url)
+        )
+        await telegram.start()
     sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))
     yield
     sweeper.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sweeper
+    if telegram is not None:
+        await telegram.stop()
     await translation.memory.flush_hits()
     await session.close()
     await engine.dispose()

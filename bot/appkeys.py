@@ -11,7 +11,9 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.console.sessions import Sessions
     from bot.inbound import Gateway
+    from bot.telegram.channel import TelegramChannel
 
 SETTINGS = web.AppKey("settings", Settings)
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway")
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
+TELEGRAM: web.AppKey[TelegramChannel] = web.AppKey("telegram")

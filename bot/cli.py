@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bot.settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
+    # python-telegram-bot 22: durations (a flood limit's retry_after) as timedeltas, as its
+    # next major version does; without this it warns on every 429.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     parser = argparse.ArgumentParser(prog="python -m bot", description="Tolk customer-care gateway")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the bot service (channels, /nlg, web chat)")
@@ -36,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         help="read the console password from stdin (else one is generated and shown once)",
     )
     agent_commands.add_parser("list", help="the agents, their languages and hours")
+    erase = commands.add_parser(
+        "erase", help="erase everything stored about a customer, Rasa's tracker included"
+    )
+    erase.add_argument("--sender", required=True, help="e.g. telegram-12345 or the REST sender")
     args = parser.parse_args(argv)
 
     try:
@@ -56,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.handoff.commands import run_add, run_list
 
         return run_add(settings, args) if args.agents_command == "add" else run_list(settings)
+    if args.command == "erase":
+        from bot.erase import run_erase
+
+        return run_erase(settings, args.sender)
     if args.command == "bench":
         from bot.bench import run
 

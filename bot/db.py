@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -157,6 +158,18 @@ translation_memory = Table(
     UniqueConstraint(
         "source_language", "target_language", "source_hash", "origin", name="uq_translation"
     ),
+)
+
+
+telegram_updates = Table(
+    "telegram_updates",
+    metadata,
+    # Telegram's own id: an update delivered twice (webhook retries) is stored once.
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, index=True),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # received | done
+    Column("received_at", DateTime, nullable=False),
 )
 
 

@@ -17,7 +17,7 @@ from bot.language_names import NAMES, named_languages
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 from bot.settings import PIVOT_LANGUAGE, Settings
 from bot.speaker import Speaker
-from bot.store import Conversation, Store, session_expired
+from bot.store import Conversation, Received, Store, session_expired
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 
@@ -90,21 +90,10 @@ class Gateway:
         return await self.speaker.say(key, language, about)
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        received = await self.store.receive(
-            sender=inbound.sender,
-            channel=inbound.channel,
-            text=inbound.text,
-            customer_name=inbound.customer_name,
-            external_id=inbound.external_id,
-            timezone=inbound.timezone,
-        )
+        received, replayed = await self._receive(inbound)
+        if replayed is not None:
+            return replayed
         conversation = received.conversation
-        if received.duplicate:
-            replies = await self.store.replies_after(conversation.id, received.message_seq)
-            return Outcome(
-                conversation.language or PIVOT_LANGUAGE,
-                [BotMessage(reply.text) for reply in replies],
-            )
 
         seq = received.message_seq
         text = inbound.text.strip()
@@ -178,6 +167,37 @@ class Gateway:
         )
         outcome.handoff = placement.as_json()
         return outcome
+
+    async def answer_directly(self, inbound: Inbound, key: str, **values: object) -> Outcome:
+        """Store the customer's message and answer it from the catalogue, without Rasa
+        (channel commands such as /privacy, or content the bot cannot read)."""
+        received, replayed = await self._receive(inbound)
+        if replayed is not None:
+            return replayed
+        conversation = received.conversation
+        hint = inbound.language_hint if inbound.language_hint in NAMES else None
+        language = conversation.language or hint or PIVOT_LANGUAGE
+        if not self.reachable(language):
+            language = PIVOT_LANGUAGE
+        reply = await self.speaker.say(key, language, **values)
+        return await self._finish(conversation, received.message_seq, "answered", [reply], language)
+
+    async def _receive(self, inbound: Inbound) -> tuple[Received, Outcome | None]:
+        """Store the message; for a redelivered one, the replies it got the first time."""
+        received = await self.store.receive(
+            sender=inbound.sender,
+            channel=inbound.channel,
+            text=inbound.text,
+            customer_name=inbound.customer_name,
+            external_id=inbound.external_id,
+            timezone=inbound.timezone,
+        )
+        if not received.duplicate:
+            return received, None
+        conversation = received.conversation
+        replies = await self.store.replies_after(conversation.id, received.message_seq)
+        language = conversation.language or PIVOT_LANGUAGE
+        return received, Outcome(language, [BotMessage(reply.text) for reply in replies])
 
     async def _for_rasa(
         self, text: str, language: str, conversation: Conversation, seq: int

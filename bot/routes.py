@@ -9,6 +9,7 @@ from bot.console import views as console
 from bot.handoff import api as agent_api
 from bot.health import healthz
 from bot.nlg import nlg
+from bot.telegram.channel import webhook as telegram_webhook
 
 
 def setup_routes(app: web.Application) -> None:
@@ -20,4 +21,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/nlg", nlg)
     agent_api.setup(app)
+    app.router.add_post("/telegram/webhook", telegram_webhook)
     console.setup(app)

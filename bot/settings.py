@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,15 @@ class Settings:
     # Misunderstood messages in a row before a person takes over.
     handoff_after_misunderstandings: int = 2
     sweep_seconds: float = 5.0
+    # Rasa's SQL tracker store (endpoints.yml), for erasing a customer's tracker.
+    tracker_url: str | None = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.db'}"
+    telegram_token: str | None = None
+    # Webhook mode when set (the public https URL of /telegram/webhook), else polling.
+    telegram_webhook_url: str | None = None
+    telegram_secret_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Updates of one chat that arrive within this window are handled in update_id order.
+    telegram_reorder_seconds: float = 0.15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,7 +97,27 @@ class Settings:
             if term.strip()
         )
 
+        telegram_token = get("TELEGRAM_TOKEN", None)
+        webhook_url = get("TELEGRAM_WEBHOOK_URL", None)
+        secret = get("TELEGRAM_SECRET_TOKEN", None)
+        if webhook_url and not telegram_token:
+            raise SettingsError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_TOKEN is not")
+        if webhook_url and not secret:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_URL needs TELEGRAM_SECRET_TOKEN (1-256 of A-Z a-z 0-9 _ -), "
+                "so that only Telegram can post updates"
+            )
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise SettingsError("TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ - (1-256)")
+
         return cls(
+            telegram_token=telegram_token,
+            telegram_webhook_url=webhook_url,
+            telegram_secret_token=secret,
+            telegram_api_base_url=(
+                get("TELEGRAM_API_BASE_URL", defaults.telegram_api_base_url) or ""
+            ).rstrip("/"),
+            tracker_url=get("TOLK_TRACKER_URL", defaults.tracker_url),
             translator=translator,
             translator_url=translator_url,
             translator_key=get("TOLK_TRANSLATOR_KEY", None),

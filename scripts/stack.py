@@ -89,6 +89,8 @@ class Stack:
                 "TOLK_DATABASE_URL": base_env.get(
                     "TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}"
                 ),
+                # Rasa's tracker store, so that erasing a customer erases their tracker too.
+                "TOLK_TRACKER_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}",
             },
         )
         self.wait_healthy(timeout)

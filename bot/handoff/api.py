@@ -7,8 +7,9 @@ routes with its session cookie and CSRF header.
 from __future__ import annotations
 
 from aiohttp import web
+from telegram.error import TelegramError
 
-from bot.appkeys import GATEWAY, SESSIONS
+from bot.appkeys import GATEWAY, SESSIONS, TELEGRAM
 from bot.channels.rest import MAX_TEXT
 from bot.handoff.agents import Agent
 from bot.handoff.service import HandoffError
@@ -107,6 +108,21 @@ async def resolve(request: web.Request) -> web.Response:
     return web.json_response(ticket.as_json())
 
 
+async def telegram_file(request: web.Request) -> web.Response:
+    """A photo, voice message or document a Telegram customer sent during a handoff.
+
+    Served through the bot so that the agent never sees the bot token in a file URL."""
+    await authenticate(request)
+    channel = request.app.get(TELEGRAM)
+    if channel is None:
+        raise HandoffError(404, "Telegram is not connected")
+    try:
+        content, kind = await channel.file(request.match_info["file_id"])
+    except TelegramError as error:
+        raise HandoffError(502, f"Telegram did not give the file: {error}") from None
+    return web.Response(body=content, content_type=kind)
+
+
 def setup(app: web.Application) -> None:
     prefix = "/api/v1/agent"
     app.router.add_get(f"{prefix}/me", me)
@@ -116,3 +132,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/messages", post_message)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/notes", post_note)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/resolve", resolve)
+    app.router.add_get(f"{prefix}/files/telegram/{{file_id}}", telegram_file)

@@ -1,0 +1,396 @@
+"""Telegram customers through python-telegram-bot's Application.
+
+Updates arrive by webhook (`POST /telegram/webhook`, signed with the secret token) or by
+polling; either way each is stored first (`updates.py`), acknowledged, and then handled
+per chat in update_id order by the Application's handlers, which pass the customer's
+words to the same gateway as every other channel and send the replies back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from telegram import Update, User
+from telegram.error import Forbidden, InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.appkeys import TELEGRAM
+from bot.db import utcnow
+from bot.erase import Eraser
+from bot.http_errors import json_error, read_json
+from bot.inbound import Gateway, Inbound, Outcome
+from bot.rasa_client import BotMessage
+from bot.settings import Settings
+from bot.store import StoreUnavailable, session_expired
+from bot.telegram.outbound import Sender
+from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, sender_for
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+POLL_TIMEOUT = 25
+# What a file is called in the agent's transcript.
+_MEDIA = (
+    ("photo", "photo"),
+    ("sticker", "sticker"),
+    ("voice", "voice message"),
+    ("audio", "audio"),
+    ("video", "video"),
+    ("video_note", "video message"),
+    ("animation", "animation"),
+    ("document", "document"),
+)
+
+
+def build_application(settings: Settings) -> Application:
+    """No network here: the Application connects in `TelegramChannel.start`."""
+    base = settings.telegram_api_base_url
+    return (
+        Application.builder()
+        .token(settings.telegram_token or "")
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .updater(None)
+        .build()
+    )
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        settings: Settings,
+        gateway: Gateway,
+        updates: UpdateLog,
+        eraser: Eraser,
+        application: Application | None = None,
+    ) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.updates = updates
+        self.eraser = eraser
+        self.application = application or build_application(settings)
+        self.sender = Sender(self.application.bot)
+        self.ready = asyncio.Event()
+        self._drains: dict[int | None, asyncio.Task] = {}
+        self._dirty: set[int | None] = set()
+        self._tasks: set[asyncio.Task] = set()
+        # Errors the handlers of an update in progress ran into (see on_error).
+        self._failures: dict[int, list[BaseException]] = {}
+        self._add_handlers()
+        gateway.handoff.listeners.append(self._deliver)
+
+    # Lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._spawn(self._run())
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._drains.values()]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._drains.values(), return_exceptions=True)
+        if self.application._initialized:
+            await self.application.shutdown()
+
+    async def _run(self) -> None:
+        await self._retrying("connect to Telegram", self.application.initialize)
+        self.ready.set()
+        log.info("Telegram bot @%s connected", self.application.bot.username)
+        for chat in await self.updates.chats_with_pending():
+            self._schedule(chat)
+        if self.settings.telegram_webhook_url:
+            await self._retrying(
+                "set the webhook",
+                lambda: self.application.bot.set_webhook(
+                    self.settings.telegram_webhook_url,
+                    secret_token=self.settings.telegram_secret_token,
+                    allowed_updates=ALLOWED_UPDATES,
+                ),
+            )
+        else:
+            await self._poll()
+
+    async def _retrying(self, what: str, call: Callable[[], Awaitable[object]]) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                return
+            except (InvalidToken, Forbidden):
+                log.error("Telegram refused the token: check TELEGRAM_TOKEN")
+                raise
+            except TelegramError as error:
+                log.warning("could not %s (%s); trying again in %.0f s", what, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+
+    async def _poll(self) -> None:
+        """getUpdates in a loop; the offset moves on only after the updates are stored."""
+        bot = self.application.bot
+        await self._retrying("switch to polling", bot.delete_webhook)
+        offset: int | None = None
+        delay = 1.0
+        while True:
+            try:
+                batch = await bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+                for update in batch:
+                    await self.receive(update.to_dict())
+                    offset = update.update_id + 1
+                delay = 1.0
+            except (TelegramError, StoreUnavailable) as error:
+                # RetryAfter included: its wait is at most the backoff's minute.
+                log.warning("polling Telegram failed (%s); again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+
+    # Intake -------------------------------------------------------------------------
+
+    async def receive(self, payload: dict) -> bool:
+        """Store an update (once) and have its chat handle it; False for a repeat."""
+        stored = await self.updates.store(payload)
+        if stored is None:
+            return False
+        self._schedule(stored.chat_id)
+        return True
+
+    def _schedule(self, chat: int | None) -> None:
+        self._dirty.add(chat)
+        running = self._drains.get(chat)
+        if running is None or running.done():
+            self._drains[chat] = asyncio.create_task(self._drain(chat))
+
+    async def _drain(self, chat: int | None) -> None:
+        """Handle a chat's stored updates one by one, oldest update_id first."""
+        # Updates that arrive close together (a redelivery overtaking a newer one) are
+        # all stored before the first is handled, so they are handled in order.
+        await asyncio.sleep(self.settings.telegram_reorder_seconds)
+        await self.ready.wait()
+        while chat in self._dirty:
+            self._dirty.discard(chat)
+            for stored in await self.updates.pending(chat):
+                if not await self._handle(stored):
+                    self._retry_later(chat)
+                    return
+                await self.updates.done(stored.update_id)
+        self._drains.pop(chat, None)
+
+    async def _handle(self, stored: StoredUpdate) -> bool:
+        update = Update.de_json(stored.payload, self.application.bot)
+        failures: list[BaseException] = []
+        try:
+            await self._process(update, failures)
+        except StoreUnavailable as error:
+            failures.append(error)
+        if failures:
+            log.warning("update %s kept for a retry: %s", stored.update_id, failures[0])
+        return not failures
+
+    async def _process(self, update: Update, failures: list[BaseException]) -> None:
+        token = self._failures.setdefault(update.update_id, failures)
+        try:
+            await self.application.process_update(update)
+        finally:
+            if self._failures.get(update.update_id) is token:
+                del self._failures[update.update_id]
+
+    def _retry_later(self, chat: int | None) -> None:
+        async def again() -> None:
+            await asyncio.sleep(5)
+            self._schedule(chat)
+
+        self._drains.pop(chat, None)
+        self._spawn(again())
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Handlers -----------------------------------------------------------------------
+
+    def _add_handlers(self) -> None:
+        add = self.application.add_handler
+        add(MessageHandler(filters.ChatType.GROUPS | filters.ChatType.CHANNEL, self.on_group))
+        add(MessageHandler(filters.UpdateType.EDITED, self.on_edited))
+        add(CommandHandler("start", self.on_start))
+        add(CommandHandler("human", self.on_human))
+        add(CommandHandler("language", self.on_language))
+        add(CommandHandler("privacy", self.on_privacy))
+        add(CommandHandler("delete_my_data", self.on_delete))
+        add(CallbackQueryHandler(self.on_button))
+        add(MessageHandler(filters.TEXT, self.on_text))
+        add(MessageHandler(filters.ALL, self.on_media))
+        self.application.add_error_handler(self.on_error)
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._converse(update, update.effective_message.text)
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The gateway adds the bot disclosure to the first reply of a conversation.
+        await self._converse(update, "/greet")
+
+    async def on_human(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._converse(update, "/human")
+
+    async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._converse(update, " ".join(["/language", *(context.args or [])]))
+
+    async def on_privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update, "/privacy", "utter_privacy")
+
+    async def on_delete(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._delete(update, (context.args or [""])[0])
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        try:
+            await query.answer()  # stops the button's spinner; harmless if it fails
+        except TelegramError as error:
+            log.info("callback not answered: %s", error)
+        data = query.data or ""
+        if data.startswith("/delete_my_data"):
+            await self._delete(update, data.removeprefix("/delete_my_data").strip())
+        elif data:
+            await self._converse(update, data, external_id=f"c{query.id}")
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        text = update.edited_message.text or update.edited_message.caption or ""
+        await self._answer(update, f"[edited] {text}".strip(), "utter_edited_message")
+
+    async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        described = _describe(message)
+        conversation = await self.gateway.store.conversation(sender_for(update.effective_chat.id))
+        ticket = conversation and await self.gateway.handoff.active(conversation.id)
+        if not ticket:
+            await self._answer(update, f"[{described.split(':')[0]}]", "utter_unsupported_media")
+            return
+        # A person is helping: the file reaches them as a link in the transcript.
+        outcome = await self.gateway.handle(self._inbound(update, described))
+        thanks = await self.gateway.speaker.say("utter_media_sent_to_agent", outcome.language)
+        await self.gateway.store.add_bot_messages(conversation.id, [thanks.text], outcome.language)
+        await self.sender.send(update.effective_chat.id, [*outcome.messages, thanks])
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Customers' details stay out of group chats: say so, at most once an hour."""
+        if update.effective_message is None or update.edited_message is not None:
+            return
+        conversation = await self.gateway.store.conversation(sender_for(update.effective_chat.id))
+        if conversation is not None:
+            last = await self.gateway.store.last_bot_message_at(conversation.id)
+            if not session_expired(last, utcnow(), self.settings.session_minutes):
+                return
+        await self._answer(update, "[group message]", "utter_private_chat_only")
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if isinstance(update, Update) and update.update_id in self._failures:
+            self._failures[update.update_id].append(error)
+        if not isinstance(error, StoreUnavailable):
+            log.error("handling a Telegram update failed", exc_info=error)
+
+    # Inside -------------------------------------------------------------------------
+
+    def _inbound(self, update: Update, text: str, external_id: str | None = None) -> Inbound:
+        user: User | None = update.effective_user
+        return Inbound(
+            sender=sender_for(update.effective_chat.id),
+            channel="telegram",
+            text=text,
+            language_hint=_language(user.language_code if user else None),
+            customer_name=user.first_name if user else None,
+            external_id=external_id or f"u{update.update_id}",
+        )
+
+    async def _converse(self, update: Update, text: str, external_id: str | None = None) -> None:
+        outcome = await self.gateway.handle(self._inbound(update, text, external_id))
+        await self._reply(update, outcome)
+
+    async def _answer(self, update: Update, text: str, key: str) -> None:
+        outcome = await self.gateway.answer_directly(self._inbound(update, text), key)
+        await self._reply(update, outcome)
+
+    async def _reply(self, update: Update, outcome: Outcome) -> None:
+        if outcome.messages:
+            await self.sender.send(update.effective_chat.id, outcome.messages)
+
+    async def _delete(self, update: Update, choice: str) -> None:
+        """/delete_my_data asks first; only "confirm" (its button) erases."""
+        if choice == "confirm":
+            sender = sender_for(update.effective_chat.id)
+            conversation = await self.gateway.store.conversation(sender)
+            language = (conversation and conversation.language) or _language(
+                update.effective_user.language_code if update.effective_user else None
+            )
+            language = language if language and self.gateway.reachable(language) else "en"
+            await self.eraser.erase(sender)
+            done = await self.gateway.speaker.say("utter_deleted", language)
+            await self.sender.send(update.effective_chat.id, [done])
+        elif choice == "cancel":
+            await self._answer(update, "/delete_my_data cancel", "utter_delete_cancelled")
+        else:
+            await self._answer(update, "/delete_my_data", "utter_delete_confirm")
+
+    async def _deliver(self, conversation, messages: list[BotMessage]) -> None:
+        """Agent replies and handoff news for Telegram customers, sent in the background
+        so that the agent's request does not wait for Telegram."""
+        chat = chat_of_sender(conversation.sender)
+        if conversation.channel == "telegram" and chat is not None:
+            self._spawn(self.sender.send(chat, messages))
+
+    async def file(self, file_id: str) -> tuple[bytes, str]:
+        """A customer's file, for the agent: (content, content type)."""
+        found = await self.application.bot.get_file(file_id)
+        content = bytes(await found.download_as_bytearray())
+        kind = mimetypes.guess_type(found.file_path or "")[0] or "application/octet-stream"
+        return content, kind
+
+
+def _describe(message) -> str:
+    """What the agent reads for a file or place: "[photo] <link>"."""
+    if message.location is not None:
+        where = message.location
+        return f"[location] https://www.openstreetmap.org/?mlat={where.latitude}&mlon={where.longitude}"
+    for attribute, name in _MEDIA:
+        value = getattr(message, attribute, None)
+        if value:
+            item = value[-1] if isinstance(value, (list, tuple)) else value
+            caption = f" {message.caption}" if message.caption else ""
+            return f"[{name}] /api/v1/agent/files/telegram/{item.file_id}{caption}"
+    return "[attachment]"
+
+
+def _language(code: str | None) -> str | None:
+    return code.split("-")[0].lower() if code else None
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Telegram posts updates here; 200 once stored, so a redelivery is never lost."""
+    channel = request.app.get(TELEGRAM)
+    if channel is None or not channel.settings.telegram_webhook_url:
+        return json_error(404, "the Telegram webhook is not enabled (TELEGRAM_WEBHOOK_URL)")
+    given = request.headers.get(SECRET_HEADER, "")
+    expected = channel.settings.telegram_secret_token or ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return json_error(401, f"missing or wrong {SECRET_HEADER}")
+    body = await read_json(request)
+    if not isinstance(body.get("update_id"), int):
+        return json_error(400, "an update needs an integer update_id")
+    await channel.receive(body)
+    return web.json_response({"ok": True})

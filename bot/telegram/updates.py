@@ -1,0 +1,111 @@
+"""Telegram updates as they arrive, stored before they are acknowledged.
+
+Telegram redelivers a webhook update it got no 200 for, and polling may see an update
+again after a restart; the update_id is the key, so each is stored and handled once
+(membership, not "greater than the last": a late or reordered update is not dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import telegram_updates, utcnow
+from bot.store import StoreUnavailable
+
+SENDER_PREFIX = "telegram-"
+
+
+def sender_for(chat_id: int) -> str:
+    """The conversation's sender id for a Telegram chat."""
+    return f"{SENDER_PREFIX}{chat_id}"
+
+
+def chat_of_sender(sender: str) -> int | None:
+    chat = sender.removeprefix(SENDER_PREFIX)
+    if chat != sender and chat.lstrip("-").isdigit():
+        return int(chat)
+    return None
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    update_id: int
+    chat_id: int | None
+    payload: dict
+
+
+def chat_of(payload: dict) -> int | None:
+    for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(payload.get(kind), dict):
+            return (payload[kind].get("chat") or {}).get("id")
+    query = payload.get("callback_query")
+    if isinstance(query, dict):
+        return ((query.get("message") or {}).get("chat") or {}).get("id") or (
+            query.get("from") or {}
+        ).get("id")
+    return None
+
+
+class UpdateLog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def store(self, payload: dict) -> StoredUpdate | None:
+        """The stored update, or None when this update_id was stored before."""
+        stored = StoredUpdate(int(payload["update_id"]), chat_of(payload), payload)
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    telegram_updates.insert().values(
+                        update_id=stored.update_id,
+                        chat_id=stored.chat_id,
+                        payload=json.dumps(payload, ensure_ascii=False),
+                        status="received",
+                        received_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            return None
+        except OperationalError as error:
+            raise StoreUnavailable(str(error.orig)) from error
+        return stored
+
+    async def pending(self, chat_id: int | None) -> list[StoredUpdate]:
+        """Not yet handled updates of one chat, in update_id order."""
+        condition = (
+            telegram_updates.c.chat_id.is_(None)
+            if chat_id is None
+            else telegram_updates.c.chat_id == chat_id
+        )
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(telegram_updates)
+                .where(condition, telegram_updates.c.status == "received")
+                .order_by(telegram_updates.c.update_id)
+            )
+            return [
+                StoredUpdate(row.update_id, row.chat_id, json.loads(row.payload)) for row in rows
+            ]
+
+    async def chats_with_pending(self) -> list[int | None]:
+        """Chats with updates stored but not handled (e.g. the service stopped meanwhile)."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(telegram_updates.c.chat_id)
+                .where(telegram_updates.c.status == "received")
+                .distinct()
+            )
+            return [row.chat_id for row in rows]
+
+    async def done(self, update_id: int) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(telegram_updates)
+                .where(telegram_updates.c.update_id == update_id)
+                .values(status="done")
+            )

@@ -1,0 +1,57 @@
+"""Updates stored once, by update_id membership, and handled after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from bot.app import create_app
+from bot.appkeys import TELEGRAM
+from bot.db import create_engine, create_schema
+from bot.telegram.updates import UpdateLog, chat_of_sender, sender_for
+from tests.bot.telegram.conftest import settled
+from tests.telegram_server import serve, text_update
+
+
+async def test_membership_not_the_highest_id_decides_what_is_new(settings):
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    log = UpdateLog(engine)
+    assert await log.store(text_update(5, 1, "five"))
+    assert await log.store(text_update(3, 1, "three")), "an older id that never came is new"
+    assert await log.store(text_update(5, 1, "five")) is None
+    assert [u.update_id for u in await log.pending(1)] == [3, 5]
+    await log.done(3)
+    assert [u.update_id for u in await log.pending(1)] == [5]
+    await engine.dispose()
+
+
+def test_senders_and_chats_map_both_ways():
+    assert sender_for(-1001) == "telegram--1001"
+    assert chat_of_sender("telegram--1001") == -1001
+    assert chat_of_sender("web-abc") is None
+
+
+async def test_an_update_stored_before_a_restart_is_handled_after_it(
+    aiohttp_client, aiohttp_server, settings, telegram, fake_rasa, monkeypatch
+):
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    engine = create_engine(settings.database_url)
+    await create_schema(engine)
+    await UpdateLog(engine).store(text_update(77, 701, "are you there?", language_code="en"))
+    await engine.dispose()
+
+    url = await serve(aiohttp_server, telegram)
+    client = await aiohttp_client(
+        create_app(
+            replace(
+                settings,
+                telegram_token=telegram.token,
+                telegram_api_base_url=url,
+                telegram_reorder_seconds=0.01,
+            )
+        )
+    )
+    await asyncio.wait_for(client.app[TELEGRAM].ready.wait(), 10)
+    await settled(telegram, 2)
+    assert [m["message"] for m in fake_rasa.received] == ["are you there?"]
