@@ -187,11 +187,154 @@ async def bench_translation(settings: Settings, rounds: int = 300) -> list[str]:
     ]
 
 
+class _StubTelegram:
+    """Enough of the Bot API for the bench: the bot's replies arrive here, timestamped."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, tuple[int, asyncio.Future]] = {}
+        self._ids = 0
+
+    def expect(self, chat_id: int, messages: int) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[chat_id] = (messages, future)
+        return future
+
+    async def method(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update(await request.post())
+        name = request.match_info["method"]
+        if name == "getMe":
+            result: object = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "b"}
+        elif name == "sendMessage":
+            chat_id = int(params["chat_id"])
+            self._ids += 1
+            result = {
+                "message_id": self._ids,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params.get("text", ""),
+            }
+            left, future = self.waiting.get(chat_id, (0, None))
+            if future is not None:
+                self.waiting[chat_id] = (left - 1, future)
+                if left - 1 == 0 and not future.done():
+                    future.set_result(time.perf_counter())
+        else:
+            result = True
+        return web.json_response({"ok": True, "result": result})
+
+
+def _update(update_id: int, chat_id: int, text: str) -> dict:
+    person = {"id": chat_id, "is_bot": False, "first_name": "Bench", "language_code": "en"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Bench"},
+            "from": person,
+            "text": text,
+        },
+    }
+
+
+async def bench_telegram(settings: Settings, rounds: int = 150, burst: int = 60) -> list[str]:
+    """The Telegram path against the REST path in one run: added latency per message (a
+    new conversation each time: disclosure plus answer) and throughput of a burst."""
+    from bot.appkeys import TELEGRAM
+
+    stub_rasa, rasa_url = await _stub_rasa()
+    telegram = _StubTelegram()
+    telegram_app = web.Application()
+    telegram_app.router.add_route("*", "/bot{token}/{method}", telegram.method)
+    telegram_runner, telegram_url = await _serve(telegram_app)
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "bench"}
+    text = SAMPLES["en"]
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            replace(
+                settings,
+                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+                rasa_url=rasa_url,
+                actions_url=rasa_url,
+                api_token=None,
+                telegram_token="1:BENCH",
+                telegram_api_base_url=telegram_url,
+                telegram_webhook_url="https://bench.example/telegram/webhook",
+                telegram_secret_token="bench",
+                telegram_reorder_seconds=0,
+            )
+        )
+        runner, url = await _serve(app)
+        await asyncio.wait_for(app[TELEGRAM].ready.wait(), 30)
+        rest, via_telegram, acknowledged = [], [], []
+        async with ClientSession() as session:
+            for i in range(rounds):
+                start = time.perf_counter()
+                body = {"sender": f"rest-{i}", "text": text}
+                async with session.post(f"{url}/api/v1/messages", json=body) as response:
+                    await response.read()
+                rest.append(time.perf_counter() - start)
+
+                chat = 10_000 + i
+                replied = telegram.expect(chat, 2)
+                start = time.perf_counter()
+                async with session.post(
+                    f"{url}/telegram/webhook", json=_update(i + 1, chat, text), headers=secret
+                ) as response:
+                    await response.read()
+                acknowledged.append(time.perf_counter() - start)
+                via_telegram.append(await replied - start)
+
+            start = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    _post(session, f"{url}/api/v1/messages", {"sender": f"burst-{i}", "text": text})
+                    for i in range(burst)
+                )
+            )
+            rest_rate = burst / (time.perf_counter() - start)
+            chats = [20_000 + i for i in range(burst)]
+            replies = [telegram.expect(chat, 2) for chat in chats]
+            start = time.perf_counter()
+            await asyncio.gather(
+                *(
+                    _post(session, f"{url}/telegram/webhook", _update(1000 + n, chat, text), secret)
+                    for n, chat in enumerate(chats)
+                )
+            )
+            await asyncio.gather(*replies)
+            telegram_rate = burst / (time.perf_counter() - start)
+        await runner.cleanup()
+    await telegram_runner.cleanup()
+    await stub_rasa.cleanup()
+    ratio = statistics.median(via_telegram) / statistics.median(rest)
+    return [
+        _summary("REST: new conversation, answer in response", rest),
+        _summary("Telegram: webhook 200 (stored, not yet handled)", acknowledged),
+        _summary("Telegram: webhook in -> last reply sent out", via_telegram),
+        f"{'Telegram / REST median latency':<44} {ratio:.2f}x",
+        f"{'burst throughput, REST':<44} {rest_rate:7.1f} conversations/s ({burst} at once)",
+        f"{'burst throughput, Telegram':<44} {telegram_rate:7.1f} conversations/s "
+        f"(2 messages each; Telegram's flood limit is 30 messages/s per bot)",
+    ]
+
+
+async def _post(session: ClientSession, url: str, body: dict, headers: dict | None = None):
+    async with session.post(url, json=body, headers=headers) as response:
+        await response.read()
+
+
 def run(settings: Settings) -> int:
     print("Tolk gateway benchmark (loopback, stub Rasa; figures are per message)")
     print(bench_language(settings))
     for line in asyncio.run(bench_gateway(settings)):
         print(line)
     for line in asyncio.run(bench_translation(settings)):
+        print(line)
+    for line in asyncio.run(bench_telegram(settings)):
         print(line)
     return 0
