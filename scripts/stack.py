@@ -175,6 +175,14 @@ def _stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _telegram_line() -> str:
+    if not os.environ.get("TELEGRAM_TOKEN"):
+        return ""
+    webhook = os.environ.get("TELEGRAM_WEBHOOK_URL")
+    how = f"webhook {webhook}" if webhook else "polling"
+    return f"  Telegram:   on ({how}); errors in var/bot.log\n"
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if not MODEL.exists():
@@ -198,7 +206,9 @@ def main() -> int:
         f"\nTolk is running.\n"
         f"  Web chat:   {stack.bot_url}/\n"
         f'  REST API:   POST {stack.bot_url}/api/v1/messages  {{"sender": "me", "text": "hi"}}\n'
+        f"  Console:    {stack.bot_url}/console  (agents: python -m bot agents add --help)\n"
         f"  Health:     {stack.bot_url}/healthz\n"
+        f"{_telegram_line()}"
         f"  Logs:       var/bot.log, var/rasa.log, var/actions.log\n"
         f"Press Ctrl-C to stop."
     )
