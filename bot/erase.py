@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy
 from sqlalchemy import delete, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import conversations, messages, telegram_updates, tickets
@@ -68,7 +70,10 @@ class Eraser:
         """Rasa's SQL tracker store keeps every event in its `events` table."""
         if not self._tracker_url:
             return 0
-        engine = sqlalchemy.create_engine(self._tracker_url, future=True)
+        url = make_url(self._tracker_url)
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+            return 0  # Rasa has not stored anything yet (and creating the file helps no one)
+        engine = sqlalchemy.create_engine(url, future=True)
         try:
             with engine.begin() as connection:
                 if not sqlalchemy.inspect(connection).has_table("events"):

@@ -81,6 +81,7 @@ async def rasa_url(aiohttp_server, fake_rasa) -> str:
 def settings(tmp_path: Path, rasa_url: str) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'tolk.db'}",
+        tracker_url=f"sqlite:///{tmp_path / 'rasa-tracker.db'}",
         rasa_url=rasa_url,
         actions_url=rasa_url,
         rasa_timeout=5,
