@@ -26,6 +26,7 @@ from bot.rasa_client import RasaClient
 from bot.render import Renderer
 from bot.routes import setup_routes
 from bot.settings import Settings
+from bot.shop import is_demo, seed_demo
 from bot.speaker import Speaker
 from bot.store import Store
 from bot.translation.backends import create_backend
@@ -53,6 +54,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     await create_schema(engine)
     session = aiohttp.ClientSession()
+    if is_demo(settings):
+        await seed_demo(engine)  # only into an empty shop
     translation = create_translation(settings, engine)
     store = Store(engine)
     speaker = Speaker(settings, Renderer(Catalogue.load(settings.locales_dir), translation))
@@ -71,6 +74,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         languages=LanguageChooser(settings.languages + PIVOT_CANDIDATES),
         translation=translation,
         handoff=handoff,
+        eraser=Eraser(engine, settings.tracker_url),
     )
     app[SESSIONS] = Sessions(engine)
     telegram = None
@@ -79,7 +83,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         from bot.telegram.updates import UpdateLog
 
         telegram = app[TELEGRAM] = TelegramChannel(
-            settings, gateway, UpdateLog(engine), Eraser(engine, settings.tracker_url)
+            settings, gateway, UpdateLog(engine), gateway.eraser
         )
         await telegram.start()
     sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))

@@ -41,6 +41,11 @@ def required_responses(root: Path) -> set[str]:
     """Every response name the bot can be asked to render."""
     domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8")) or {}
     names = set(domain.get("responses") or {})
+    # What a form asks for a slot: utter_ask_<form>_<slot> if listed, else utter_ask_<slot>.
+    for form, spec in (domain.get("forms") or {}).items():
+        for slot in (spec or {}).get("required_slots") or []:
+            specific = f"utter_ask_{form}_{slot}"
+            names.add(specific if specific in names else f"utter_ask_{slot}")
     for folder in ("actions", "bot"):
         for path in (root / folder).glob("**/*.py"):
             names.update(_CODE_RESPONSE.findall(path.read_text(encoding="utf-8")))

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.db import utcnow
+from bot.erase import Eraser
 from bot.handoff.service import HandoffService
 from bot.language import LanguageChooser
 from bot.language_names import NAMES, named_languages
@@ -71,6 +72,7 @@ class Gateway:
         languages: LanguageChooser,
         translation: TranslationService,
         handoff: HandoffService,
+        eraser: Eraser | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -79,6 +81,7 @@ class Gateway:
         self.languages = languages
         self.translation = translation
         self.handoff = handoff
+        self.eraser = eraser
 
     def reachable(self, language: str) -> bool:
         """Whether the bot can hold a conversation in `language` now."""
@@ -142,15 +145,21 @@ class Gateway:
                 conversation, received.message_seq, "unsupported", replies, PIVOT_LANGUAGE
             )
 
-        status, answers, language, handoff = await self._ask_rasa(
+        status, answers, language, signals = await self._ask_rasa(
             inbound, conversation, received.message_seq, rasa_text, language
         )
         replies.extend(answers)
-        if handoff is not None:
+        handoff = signals.get("handoff")
+        if isinstance(handoff, dict):
             return await self._hand_off(
                 conversation, seq, replies, language, handoff.get("reason"), handoff.get("intent")
             )
-        return await self._finish(conversation, received.message_seq, status, replies, language)
+        outcome = await self._finish(conversation, seq, status, replies, language)
+        if signals.get("erase") is True and self.eraser is not None:
+            # The customer deleted their account (actions/account.py): erase what we hold,
+            # now that Rasa has stored its last event for them.
+            await self.eraser.erase(inbound.sender)
+        return outcome
 
     async def _hand_off(
         self,
@@ -219,9 +228,9 @@ class Gateway:
 
     async def _ask_rasa(
         self, inbound: Inbound, conversation: Conversation, seq: int, text: str, language: str
-    ) -> tuple[str, list[BotMessage], str, dict | None]:
-        """(status, replies, language, handoff): an action may switch the language or ask
-        for a person."""
+    ) -> tuple[str, list[BotMessage], str, dict]:
+        """(status, replies, language, signals): actions may switch the language, or ask
+        for a person ({"handoff": ...}) or an erasure ({"erase": true})."""
         earlier = await self.store.recent_customer_messages(conversation.id, _RECENT + 1)
         metadata = {
             "language": language,
@@ -238,13 +247,13 @@ class Gateway:
             # Rasa down, or it ran into a failing action (action server down): the
             # customer hears so, and the message stays marked for a retry.
             unavailable = await self.render("utter_service_unavailable", language)
-            return "failed", [unavailable], language, None
+            return "failed", [unavailable], language, {}
         replies = []
-        handoff = None
+        signals: dict = {}
         for answer in answers:
             wanted = answer.custom.get("set_language")
-            if isinstance(answer.custom.get("handoff"), dict):
-                handoff = answer.custom["handoff"]
+            if "handoff" in answer.custom or "erase" in answer.custom:
+                signals.update(answer.custom)
             elif not wanted:
                 replies.append(answer)
             elif self.reachable(wanted):
@@ -255,7 +264,7 @@ class Gateway:
                 replies.append(
                     await self.render("utter_language_not_supported", language, about=wanted)
                 )
-        return "answered", replies, language, handoff
+        return "answered", replies, language, signals
 
     async def _language_command(self, conversation: Conversation, seq: int, command) -> Outcome:
         current = conversation.language or PIVOT_LANGUAGE

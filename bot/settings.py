@@ -54,6 +54,9 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     # Updates of one chat that arrive within this window are handled in update_id order.
     telegram_reorder_seconds: float = 0.15
+    # A real shop's API (docs/shop-api.md); unset, the bot uses its seeded demo shop.
+    shop_url: str | None = None
+    shop_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,7 +113,15 @@ class Settings:
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise SettingsError("TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ - (1-256)")
 
+        shop_url = (get("TOLK_SHOP_URL", None) or "").rstrip("/") or None
+        if shop_url and not re.match(r"https?://[^/\s]+", shop_url):
+            raise SettingsError(
+                f"TOLK_SHOP_URL must be an http:// or https:// address, got {shop_url!r}"
+            )
+
         return cls(
+            shop_url=shop_url,
+            shop_key=get("TOLK_SHOP_KEY", None),
             telegram_token=telegram_token,
             telegram_webhook_url=webhook_url,
             telegram_secret_token=secret,

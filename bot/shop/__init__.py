@@ -1,0 +1,48 @@
+"""The shop the bot answers about: `create_shop` picks the backend from the settings.
+
+- TOLK_SHOP_URL unset: `SqlShop`, the demo shop in the bot's own database (fill it with
+  `seed_demo` at start; it does nothing when the shop has customers already).
+- TOLK_SHOP_URL set: `HttpShop`, a real shop speaking docs/shop-api.md, with TOLK_SHOP_KEY
+  as its Bearer token.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from bot.shop.demo import seed_demo
+from bot.shop.errors import ShopUnavailable
+from bot.shop.http import HttpShop
+from bot.shop.model import Customer, Item, Order, Refund, Shipment, Shop, ShopError
+from bot.shop.sql import RETURN_WINDOW_DAYS, SentEmail, SqlShop
+
+__all__ = [
+    "RETURN_WINDOW_DAYS",
+    "Customer",
+    "HttpShop",
+    "Item",
+    "Order",
+    "Refund",
+    "SentEmail",
+    "Shipment",
+    "Shop",
+    "ShopError",
+    "ShopUnavailable",
+    "SqlShop",
+    "create_shop",
+    "is_demo",
+    "seed_demo",
+]
+
+
+def is_demo(settings: Settings) -> bool:
+    """Whether the bot talks to its own demo shop (which `seed_demo` fills)."""
+    return not settings.shop_url
+
+
+def create_shop(settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession) -> Shop:
+    if is_demo(settings):
+        return SqlShop(engine)
+    return HttpShop(session, settings.shop_url or "", api_key=settings.shop_key)

@@ -1,0 +1,91 @@
+"""Account requests end to end: the forms in every native language through the real NLU,
+dialogue, action server and the seeded demo shop, over REST."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bot.catalogue import fill
+from tests.e2e.conftest import CATALOGUE, VARIABLES, post
+
+pytestmark = pytest.mark.e2e
+
+# (ask, order number as people type it there, e-mail inside a sentence)
+TRACK = {
+    "en": ("Where is my order?", "10001", "it's alex@example.com"),
+    "nl": ("Waar blijft mijn bestelling?", "10 001", "alex@example.com"),
+    "he": ("איפה ההזמנה שלי?", "#10001", "המייל שלי הוא alex@example.com"),
+    "fa": ("سفارش من کجاست؟", "۱۰۰۰۱", "ایمیلم alex@example.com هست"),
+    "vi": ("Đơn hàng của mình đang ở đâu vậy?", "10001", "email mình là alex@example.com nha"),
+}
+
+
+def said(key: str, language: str, **values) -> str:
+    return fill(CATALOGUE.get(key, language)[0].text, {**VARIABLES, **values})
+
+
+def texts(body: dict) -> list[str]:
+    return [m["text"] for m in body["messages"]]
+
+
+@pytest.mark.parametrize("language", sorted(TRACK))
+def test_tracking_an_order_after_proving_it_is_yours(stack, language):
+    ask, number, email = TRACK[language]
+    sender = f"track-{language}-{uuid.uuid4().hex[:6]}"
+    first = post(stack.bot_url, {"sender": sender, "text": ask})
+    assert first["language"] == language
+    assert texts(first)[-1] == said("utter_ask_order_number", language)
+    second = post(stack.bot_url, {"sender": sender, "text": number})
+    assert texts(second) == [said("utter_ask_email", language)]
+    third = post(stack.bot_url, {"sender": sender, "text": email})
+    verified, status = texts(third)
+    assert verified == said("utter_verified", language, name="Alex", order_number="10001")
+    assert "PostNL" in status and "3SDEMO10001NL" in status
+    assert status.startswith(said("utter_order_status_shipped", language).split("{")[0])
+
+
+def test_a_wrong_pair_and_an_unknown_order_get_the_same_reply_and_no_data(stack):
+    replies = []
+    for number, email in (("10001", "mallory@example.com"), ("99999", "alex@example.com")):
+        sender = f"leak-{uuid.uuid4().hex[:6]}"
+        post(stack.bot_url, {"sender": sender, "text": f"where is order {number}?"})
+        replies.append(texts(post(stack.bot_url, {"sender": sender, "text": email})))
+    assert replies[0] == replies[1]
+    assert said("utter_not_verified", "en") in replies[0]
+    assert not any("PostNL" in text or "Alex" in text for text in replies[0])
+
+
+def test_cancelling_an_unshipped_order_in_dutch_with_confirmation(stack):
+    sender = f"cancel-nl-{uuid.uuid4().hex[:6]}"
+    post(stack.bot_url, {"sender": sender, "text": "Ik wil mijn bestelling 10002 annuleren"})
+    asked = post(stack.bot_url, {"sender": sender, "text": "sam@example.com"})
+    assert texts(asked)[-1] == said(
+        "utter_ask_cancel_order_form_confirmed", "nl", order_number="10002"
+    )
+    assert [b["payload"] for b in asked["messages"][-1]["buttons"]] == ["/affirm", "/deny"]
+    done = post(stack.bot_url, {"sender": sender, "text": "/affirm"})
+    assert texts(done) == [said("utter_order_cancelled", "nl", order_number="10002")]
+
+
+def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(stack):
+    sender = f"faq-mid-{uuid.uuid4().hex[:6]}"
+    post(stack.bot_url, {"sender": sender, "text": "I want an invoice"})
+    middle = post(stack.bot_url, {"sender": sender, "text": "which payment methods do you accept?"})
+    assert texts(middle) == [
+        said("utter_faq/payment_methods", "en"),
+        said("utter_ask_order_number", "en"),
+    ]
+    stop = post(stack.bot_url, {"sender": sender, "text": "no, forget it"})
+    assert texts(stop) == [said("utter_form_stopped", "en")]
+
+
+def test_password_reset_answers_the_same_for_any_address(stack):
+    replies = []
+    for email in ("alex@example.com", "nobody@example.com"):
+        sender = f"reset-{uuid.uuid4().hex[:6]}"
+        post(stack.bot_url, {"sender": sender, "text": "I forgot my password"})
+        replies.append(texts(post(stack.bot_url, {"sender": sender, "text": email})))
+    assert replies[0] == [said("utter_password_reset_sent", "en", email="alex@example.com")]
+    assert replies[1] == [said("utter_password_reset_sent", "en", email="nobody@example.com")]
