@@ -44,9 +44,16 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def _elsewhere(tracker: Tracker) -> bool:
+# An address, a refund reason or what went wrong with a payment reads like a complaint
+# or "out of scope" to the NLU; only a clear "no" or a request for a person leaves then.
+_LEAVING_FREE_TEXT = frozenset({"deny", "request_human"})
+
+
+def _elsewhere(tracker: Tracker, free_text: bool = False) -> bool:
     name, confidence = _intent(tracker)
     text = tracker.latest_message.get("text") or ""
+    if free_text:
+        return name in _LEAVING_FREE_TEXT and (confidence >= 0.8 or text.startswith("/"))
     return (name in _ELSEWHERE and confidence >= _CONFIDENT) or (
         text.startswith("/") and name in _ELSEWHERE
     )
@@ -163,7 +170,7 @@ class AccountFormValidation(FormValidationAction):
     async def extract_new_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        if not _asked(tracker, "new_address") or _elsewhere(tracker):
+        if not _asked(tracker, "new_address") or _elsewhere(tracker, free_text=True):
             return {}
         address = slots.postal_address(tracker.latest_message.get("text") or "")
         if address is None:
@@ -193,7 +200,7 @@ class AccountFormValidation(FormValidationAction):
 
 
 def _free_text(tracker: Tracker, slot: str, minimum: int) -> dict[str, Any]:
-    if not _asked(tracker, slot) or _elsewhere(tracker):
+    if not _asked(tracker, slot) or _elsewhere(tracker, free_text=True):
         return {}
     text = (tracker.latest_message.get("text") or "").strip()
     return {slot: text} if len(text) >= minimum else {}

@@ -38,6 +38,8 @@ async def services() -> Services:
         await create_schema(engine)
         if is_demo(settings):
             await seed_demo(engine)  # the bot seeds too; whoever starts first
-        shop = create_shop(settings, engine, aiohttp.ClientSession())
+        # A real shop's API needs an HTTP session; the demo shop is the database.
+        session = None if is_demo(settings) else aiohttp.ClientSession()
+        shop = create_shop(settings, engine, session)
         _current = Services(shop, Verifier(engine, shop))
     return _current

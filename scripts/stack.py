@@ -56,6 +56,10 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             **self.env,
         }
+        # The bot and the action server (account forms, demo shop) share one database.
+        base_env["TOLK_DATABASE_URL"] = base_env.get(
+            "TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}"
+        )
         self._spawn(
             "actions",
             [
@@ -86,9 +90,6 @@ class Stack:
                 "TOLK_PORT": str(self.ports.bot),
                 "TOLK_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
                 "TOLK_ACTIONS_URL": f"http://127.0.0.1:{self.ports.actions}",
-                "TOLK_DATABASE_URL": base_env.get(
-                    "TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}"
-                ),
                 # Rasa's tracker store, so that erasing a customer erases their tracker too.
                 "TOLK_TRACKER_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}",
             },

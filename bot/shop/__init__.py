@@ -42,7 +42,9 @@ def is_demo(settings: Settings) -> bool:
     return not settings.shop_url
 
 
-def create_shop(settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession) -> Shop:
+def create_shop(
+    settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession | None
+) -> Shop:
     if is_demo(settings):
         return SqlShop(engine)
     return HttpShop(session, settings.shop_url or "", api_key=settings.shop_key)

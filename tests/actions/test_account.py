@@ -15,7 +15,7 @@ from bot.shop.verification import Verifier
 
 DOMAIN = {
     "forms": {
-        "track_order_form": {"required_slots": ["order_number", "email"]},
+        "track_order_form": {"required_slots": ["order_number", "email", "new_address"]},
         "cancel_order_form": {"required_slots": ["order_number", "email", "confirmed"]},
         "recover_password_form": {"required_slots": ["email"]},
     }
@@ -247,3 +247,12 @@ async def test_deleting_the_account_asks_the_bot_to_erase_the_conversation(shop)
         {"erase": True},
     ]
     assert await shop.customer("sam@example.com") is None
+
+
+async def test_an_address_is_taken_even_when_the_nlu_reads_it_as_out_of_scope(shop):
+    text = "Damrak 1, 1012 LG Amsterdam, Nederland"
+    messages, slots = await validate(
+        "track_order_form",
+        tracker(text, intent="out_of_scope", confidence=0.78, requested_slot="new_address"),
+    )
+    assert slots == {"new_address": text} and messages == []

@@ -57,6 +57,21 @@ def test_a_wrong_pair_and_an_unknown_order_get_the_same_reply_and_no_data(stack)
     assert not any("PostNL" in text or "Alex" in text for text in replies[0])
 
 
+def test_a_new_address_in_persian_with_persian_digits(stack):
+    # Before the cancellation test below: 10002 is the one order that has not shipped.
+    sender = f"address-fa-{uuid.uuid4().hex[:6]}"
+    post(stack.bot_url, {"sender": sender, "text": "می‌خواهم آدرس ارسال سفارشم را عوض کنم"})
+    post(stack.bot_url, {"sender": sender, "text": "سفارش ۱۰۰۰۲"})
+    asked = post(stack.bot_url, {"sender": sender, "text": "sam@example.com"})
+    assert texts(asked)[-1] == said("utter_ask_new_address", "fa")
+    address = "تهران، خیابان ولیعصر، پلاک ۱۲، کد پستی ۱۴۳۴۵"
+    done = post(stack.bot_url, {"sender": sender, "text": address})
+    expected = "تهران، خیابان ولیعصر، پلاک 12، کد پستی 14345"
+    assert texts(done) == [
+        said("utter_address_changed", "fa", order_number="10002", address=expected)
+    ]
+
+
 def test_cancelling_an_unshipped_order_in_dutch_with_confirmation(stack):
     sender = f"cancel-nl-{uuid.uuid4().hex[:6]}"
     post(stack.bot_url, {"sender": sender, "text": "Ik wil mijn bestelling 10002 annuleren"})
