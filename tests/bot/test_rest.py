@@ -188,3 +188,11 @@ async def test_database_locked_is_a_503_with_a_clear_message(client, fake_rasa):
     assert response.status == 503
     assert "retry" in (await response.json())["error"]
     assert fake_rasa.received == []  # nothing reaches Rasa that was not stored first
+
+
+async def test_an_account_deletion_erases_the_conversation_after_the_reply(client, fake_rasa):
+    fake_rasa.replies = [{"text": "Your account is deleted."}, {"custom": {"erase": True}}]
+    body = await (await post(client, sender="leaving", text="delete my account, yes")).json()
+    assert [m["text"] for m in body["messages"]][-1:] == ["Your account is deleted."]
+    response = await client.get("/api/v1/conversations/leaving/messages")
+    assert response.status == 404
