@@ -55,9 +55,9 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Questions, answers and `rasa data validate` in one report (README "For content editors").
 check-content: install
 	$(PY) -m bot content check
-	PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --quiet --fail-on-warnings
 
 unit: install
 	$(PY) -m pytest -m "not nlu and not e2e"

@@ -15,6 +15,7 @@ from bot.appkeys import GATEWAY, SESSIONS, SETTINGS, TELEGRAM
 from bot.catalogue import Catalogue
 from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
+from bot.content_reload import CONTENT_WATCHER, ContentWatcher
 from bot.db import create_engine, create_schema
 from bot.erase import Eraser
 from bot.handoff.service import HandoffPolicy, HandoffService
@@ -87,10 +88,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         )
         await telegram.start()
     sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))
+    # Edited answers in locales/ go live without a restart (bot/content_reload.py).
+    watcher = app[CONTENT_WATCHER] = ContentWatcher(settings.locales_dir, speaker.renderer)
+    watching = asyncio.create_task(watcher.watch(settings.content_poll_seconds))
     yield
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
+    for task in (sweeper, watching):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if telegram is not None:
         await telegram.stop()
     await translation.memory.flush_hits()

@@ -64,7 +64,7 @@ class Catalogue:
 
     @classmethod
     def load(cls, directory: Path, fallback: str = "en") -> Catalogue:
-        entries = {path.stem: _load_file(path) for path in sorted(directory.glob("*.yml"))}
+        entries = {path.stem: load_file(path) for path in sorted(directory.glob("*.yml"))}
         if fallback not in entries:
             raise CatalogueError(f"{directory}: no {fallback}.yml, the fallback language")
         return cls(entries, fallback)
@@ -85,7 +85,8 @@ class Catalogue:
         return None
 
 
-def _load_file(path: Path) -> dict[str, Response]:
+def load_file(path: Path) -> dict[str, Response]:
+    """One locale file's answers; CatalogueError naming the file and key when unusable."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:

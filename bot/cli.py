@@ -16,11 +16,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Tolk customer-care gateway")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the bot service (channels, /nlg, web chat)")
-    content = commands.add_parser("content", help="check the answers content editors maintain")
-    content_commands = content.add_subparsers(dest="content_command", required=True)
-    content_commands.add_parser(
-        "check", help="report catalogue coverage per language; exit 1 on errors"
+    content = commands.add_parser(
+        "content", help="check and publish the questions and answers content editors maintain"
     )
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser(
+        "check",
+        help="check questions, answers and Rasa data, print coverage; exit 1 on errors",
+    )
+    check.add_argument(
+        "--fast", action="store_true", help="skip `rasa data validate` (a few seconds)"
+    )
+    content_commands.add_parser(
+        "reload",
+        help="check the answers and make the running bot service serve them now",
+    )
+    translate = content_commands.add_parser(
+        "translate", help="machine-translate missing answers into locales/drafts/ for review"
+    )
+    translate.add_argument("--lang", required=True, help="language code, e.g. es")
     commands.add_parser("bench", help="measure the gateway's own latency (see README)")
     agents = commands.add_parser("agents", help="the support agents who take handed-over chats")
     agent_commands = agents.add_subparsers(dest="agents_command", required=True)
@@ -55,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "content":
-        from bot.content import run_check, run_translate
+        from bot.content import run_check, run_reload, run_translate
 
         if args.content_command == "translate":
             return run_translate(settings, args.lang)
-        return run_check(settings)
+        if args.content_command == "reload":
+            return run_reload(settings)
+        return run_check(settings, fast=args.fast)
     if args.command == "agents":
         from bot.handoff.commands import run_add, run_list
 

@@ -57,6 +57,8 @@ class Settings:
     # A real shop's API (docs/shop-api.md); unset, the bot uses its seeded demo shop.
     shop_url: str | None = None
     shop_key: str | None = None
+    # How often (seconds) the service looks for edited locales/*.yml and serves them.
+    content_poll_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -161,6 +163,12 @@ class Settings:
             ),
             sweep_seconds=_number(
                 "TOLK_SWEEP_SECONDS", get("TOLK_SWEEP_SECONDS", None), defaults.sweep_seconds, float
+            ),
+            content_poll_seconds=_number(
+                "TOLK_CONTENT_POLL_SECONDS",
+                get("TOLK_CONTENT_POLL_SECONDS", None),
+                defaults.content_poll_seconds,
+                float,
             ),
         )
 
