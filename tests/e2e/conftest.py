@@ -6,8 +6,10 @@ test_outages.py stops processes and starts them again when it is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -100,29 +102,50 @@ def stack(tmp_path_factory, translator):
     stack.stop()
 
 
-def add_agent(stack, name: str, languages: str, *, limit: int = 3) -> str:
+def add_agent(
+    stack, name: str, languages: str, *, limit: int = 3, password: str | None = None
+) -> str:
     """Creates an agent in the stack's database with the real command; their API token."""
+    command = [sys.executable, "-m", "bot", "agents", "add", "--name", name,
+               "--languages", languages, "--max-tickets", str(limit)]  # fmt: skip
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "agents",
-            "add",
-            "--name",
-            name,
-            "--languages",
-            languages,
-            "--max-tickets",
-            str(limit),
-        ],
+        [*command, "--password-stdin"] if password else command,
         env={**os.environ, "TOLK_DATABASE_URL": f"sqlite:///{stack.workdir / 'tolk.db'}"},
+        input=f"{password}\n" if password else None,
         capture_output=True,
         text=True,
         check=True,
     )
     token_line = next(line for line in result.stdout.splitlines() if "API token" in line)
     return token_line.rsplit(" ", 1)[1]
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own background traffic would only hit this machine's closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextlib.contextmanager
+def chromium_page(**options):
+    """A page in Debian's chromium (never a browser downloaded by a test tool)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(**options)
+        finally:
+            browser.close()
 
 
 def agent_call(stack, token: str, method: str, path: str, body: dict | None = None):

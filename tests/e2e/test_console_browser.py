@@ -3,18 +3,14 @@ asks for a person over REST, an agent answers from the console, the customer rea
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from scripts.stack import BIN, ROOT
-from tests.e2e.conftest import answer, messages_of, post
-from tests.e2e.test_browser_chat import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import add_agent, answer, chromium_page, messages_of, post
 
 pytestmark = pytest.mark.e2e
 
@@ -28,33 +24,17 @@ def agent(stack) -> tuple[str, str]:
     """A console agent of its own (other modules add agents to the same database)."""
     name = f"Console {uuid.uuid4().hex[:8]}"
     password = secrets.token_urlsafe(18)
-    env = {**os.environ, **stack.env}
-    env["TOLK_DATABASE_URL"] = (
-        env.get("TOLK_DATABASE_URL") or f"sqlite:///{stack.workdir / 'tolk.db'}"
-    )
-    added = subprocess.run(
-        [str(BIN / "python"), "-m", "bot", "agents", "add", "--name", name,
-         "--languages", "en", "--password-stdin"],
-        cwd=ROOT, env=env, input=password + "\n", capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    add_agent(stack, name, "en", password=password)
     return name, password
 
 
 @pytest.fixture(scope="module")
 def browser_page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
+    with chromium_page(locale="en-US", viewport={"width": 1400, "height": 1000}) as page:
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.dialogs = dialogs
         yield page
-        browser.close()
 
 
 def test_agent_answers_a_customer_from_the_console(
