@@ -69,6 +69,9 @@ class Settings:
             value = env.get(name, "").strip()
             return value or default
 
+        def number(name: str, field: str, kind: type):
+            return _number(name, get(name, None), getattr(defaults, field), kind)
+
         languages = tuple(
             code.strip().lower()
             for code in (get("TOLK_LANGUAGES", ",".join(defaults.languages)) or "").split(",")
@@ -134,12 +137,7 @@ class Settings:
             translator=translator,
             translator_url=translator_url,
             translator_key=get("TOLK_TRANSLATOR_KEY", None),
-            translator_timeout=_number(
-                "TOLK_TRANSLATOR_TIMEOUT",
-                get("TOLK_TRANSLATOR_TIMEOUT", None),
-                defaults.translator_timeout,
-                float,
-            ),
+            translator_timeout=number("TOLK_TRANSLATOR_TIMEOUT", "translator_timeout", float),
             glossary=glossary,
             database_url=get("TOLK_DATABASE_URL", defaults.database_url) or "",
             rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
@@ -147,29 +145,15 @@ class Settings:
             api_token=get("TOLK_API_TOKEN", None),
             languages=languages,
             host=get("TOLK_HOST", defaults.host) or defaults.host,
-            port=_number("TOLK_PORT", get("TOLK_PORT", None), defaults.port, int),
+            port=number("TOLK_PORT", "port", int),
             support_email=get("TOLK_SUPPORT_EMAIL", defaults.support_email) or "",
-            rasa_timeout=_number(
-                "TOLK_RASA_TIMEOUT", get("TOLK_RASA_TIMEOUT", None), defaults.rasa_timeout, float
+            rasa_timeout=number("TOLK_RASA_TIMEOUT", "rasa_timeout", float),
+            agent_timeout=number("TOLK_AGENT_TIMEOUT", "agent_timeout", float),
+            handoff_after_misunderstandings=number(
+                "TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "handoff_after_misunderstandings", int
             ),
-            agent_timeout=_number(
-                "TOLK_AGENT_TIMEOUT", get("TOLK_AGENT_TIMEOUT", None), defaults.agent_timeout, float
-            ),
-            handoff_after_misunderstandings=_number(
-                "TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS",
-                get("TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", None),
-                defaults.handoff_after_misunderstandings,
-                int,
-            ),
-            sweep_seconds=_number(
-                "TOLK_SWEEP_SECONDS", get("TOLK_SWEEP_SECONDS", None), defaults.sweep_seconds, float
-            ),
-            content_poll_seconds=_number(
-                "TOLK_CONTENT_POLL_SECONDS",
-                get("TOLK_CONTENT_POLL_SECONDS", None),
-                defaults.content_poll_seconds,
-                float,
-            ),
+            sweep_seconds=number("TOLK_SWEEP_SECONDS", "sweep_seconds", float),
+            content_poll_seconds=number("TOLK_CONTENT_POLL_SECONDS", "content_poll_seconds", float),
         )
 
 
