@@ -1,0 +1,33 @@
+"""Configuration mistakes are named before anything starts."""
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"TOLK_LANGUAGES": "en,xx"}, "xx has no trained NLU"),
+        ({"TOLK_LANGUAGES": "nl,fa"}, "must include the pivot language"),
+        ({"TOLK_TRANSLATOR": "babelfish"}, "unknown translator"),
+        ({"TOLK_TRANSLATOR": "libre"}, "needs TOLK_TRANSLATOR_URL"),
+        ({"TOLK_PORT": "eighty"}, "TOLK_PORT must be a number"),
+        ({"TOLK_AGENT_TIMEOUT": "-5"}, "TOLK_AGENT_TIMEOUT must be positive"),
+        ({"TELEGRAM_WEBHOOK_URL": "https://x.example/telegram/webhook"}, "TELEGRAM_TOKEN"),
+        (
+            {"TELEGRAM_TOKEN": "1:A", "TELEGRAM_WEBHOOK_URL": "https://x.example/t"},
+            "needs TELEGRAM_SECRET_TOKEN",
+        ),
+        ({"TELEGRAM_TOKEN": "1:A", "TELEGRAM_SECRET_TOKEN": "not ok!"}, "A-Z a-z 0-9"),
+    ],
+)
+def test_a_setting_that_cannot_work_is_named(env, says):
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env(env)
+
+
+def test_telegram_polling_needs_only_the_token():
+    settings = Settings.from_env({"TELEGRAM_TOKEN": "1:A", "TELEGRAM_API_BASE_URL": "http://h/"})
+    assert settings.telegram_token == "1:A" and settings.telegram_webhook_url is None
+    assert settings.telegram_api_base_url == "http://h"
