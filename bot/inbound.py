@@ -122,8 +122,11 @@ class Gateway:
             outcome = await self._finish(conversation, seq, "to_agent", replies, language)
             outcome.handoff = (await self.handoff.placement(ticket)).as_json()
             return outcome
-        if _HUMAN_COMMAND.match(text):
-            return await self._hand_off(conversation, seq, [], language, "request", None)
+        asks_for_person = bool(_HUMAN_COMMAND.match(text))
+        if asks_for_person:
+            # Through Rasa, so that a form in progress is closed by its rules; a person is
+            # reached even when Rasa is down (below).
+            text = "/request_human"
 
         rasa_text = await self._for_rasa(text, language, conversation, received.message_seq)
         # Unreadable now (offline, or the translator failed): answer in English without
@@ -148,6 +151,9 @@ class Gateway:
         status, answers, language, signals = await self._ask_rasa(
             inbound, conversation, received.message_seq, rasa_text, language
         )
+        if asks_for_person and "handoff" not in signals:
+            answers = []  # Rasa or the action server is down: no apology, a person
+            signals = {"handoff": {"reason": "request", "intent": "request_human"}}
         replies.extend(answers)
         handoff = signals.get("handoff")
         if isinstance(handoff, dict):

@@ -248,3 +248,13 @@ async def test_the_translator_down_means_the_agent_is_told_and_nothing_is_sent(t
     )
     assert status == 503 and "nothing was sent" in error["error"]
     assert await team.transcript("d1") == before
+
+
+async def test_a_person_is_reached_even_when_rasa_is_down(team, fake_rasa):
+    fake_rasa.status = 500
+    body = await team.say("down1", "/human")
+    assert body["handoff"]["status"] == "queued"
+    texts = [m["text"] for m in body["messages"]]
+    assert said("utter_service_unavailable", "en", support_email="support@example.com") not in texts
+    assert said("utter_handoff_request", "en") in texts
+    assert fake_rasa.received[-1]["message"] == "/request_human", "Rasa was asked first"
