@@ -184,7 +184,13 @@ class TelegramChannel:
         while chat in self._dirty:
             self._dirty.discard(chat)
             for stored in await self.updates.pending(chat):
-                if not await self._handle(stored):
+                try:
+                    handled = await self._handle(stored)
+                except Exception:
+                    # An update we cannot read would block its chat for good: log, move on.
+                    log.exception("Telegram update %s skipped", stored.update_id)
+                    handled = True
+                if not handled:
                     self._retry_later(chat)
                     return
                 await self.updates.done(stored.update_id)

@@ -55,3 +55,16 @@ async def test_an_update_stored_before_a_restart_is_handled_after_it(
     await asyncio.wait_for(client.app[TELEGRAM].ready.wait(), 10)
     await settled(telegram, 2)
     assert [m["message"] for m in fake_rasa.received] == ["are you there?"]
+
+
+async def test_an_unreadable_update_does_not_block_its_chat(tg_client, telegram, fake_rasa):
+    from tests.bot.telegram.conftest import deliver
+
+    broken = text_update(300, 801, "hello", language_code="en")
+    broken["message"]["date"] = "not a date"
+    assert await deliver(tg_client, broken) == 200
+    assert (
+        await deliver(tg_client, text_update(301, 801, "are you there?", language_code="en")) == 200
+    )
+    await settled(telegram, 2)
+    assert fake_rasa.received[-1]["message"] == "are you there?"
