@@ -15,6 +15,7 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 from telegram import Update, User
 from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
@@ -41,6 +42,8 @@ from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, sender
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Worth trying the update again later; anything else would only fail again.
+_DATABASE_DOWN = (StoreUnavailable, OperationalError)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 25
 # What a file is called in the agent's transcript.
@@ -89,8 +92,8 @@ class TelegramChannel:
         self._drains: dict[int | None, asyncio.Task] = {}
         self._dirty: set[int | None] = set()
         self._tasks: set[asyncio.Task] = set()
-        # Errors the handlers of an update in progress ran into (see on_error).
-        self._failures: dict[int, list[BaseException]] = {}
+        # Database errors the handlers of an update in progress ran into (see on_error).
+        self._unavailable: dict[int, list[BaseException]] = {}
         self._add_handlers()
         gateway.handoff.listeners.append(self._deliver)
 
@@ -197,23 +200,19 @@ class TelegramChannel:
         self._drains.pop(chat, None)
 
     async def _handle(self, stored: StoredUpdate) -> bool:
+        """Run the handlers; False when the database was unavailable, so that the update
+        stays stored and is tried again (any other failure is logged, not retried)."""
         update = Update.de_json(stored.payload, self.application.bot)
-        failures: list[BaseException] = []
-        try:
-            await self._process(update, failures)
-        except StoreUnavailable as error:
-            failures.append(error)
-        if failures:
-            log.warning("update %s kept for a retry: %s", stored.update_id, failures[0])
-        return not failures
-
-    async def _process(self, update: Update, failures: list[BaseException]) -> None:
-        token = self._failures.setdefault(update.update_id, failures)
+        unavailable = self._unavailable[update.update_id] = []
         try:
             await self.application.process_update(update)
+        except _DATABASE_DOWN as error:
+            unavailable.append(error)
         finally:
-            if self._failures.get(update.update_id) is token:
-                del self._failures[update.update_id]
+            del self._unavailable[update.update_id]
+        if unavailable:
+            log.warning("update %s kept for a retry: %s", stored.update_id, unavailable[0])
+        return not unavailable
 
     def _retry_later(self, chat: int | None) -> None:
         async def again() -> None:
@@ -306,9 +305,9 @@ class TelegramChannel:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
-        if isinstance(update, Update) and update.update_id in self._failures:
-            self._failures[update.update_id].append(error)
-        if not isinstance(error, StoreUnavailable):
+        if isinstance(error, _DATABASE_DOWN) and isinstance(update, Update):
+            self._unavailable.get(update.update_id, []).append(error)
+        else:
             log.error("handling a Telegram update failed", exc_info=error)
 
     # Inside -------------------------------------------------------------------------

@@ -68,3 +68,23 @@ async def test_an_unreadable_update_does_not_block_its_chat(tg_client, telegram,
     )
     await settled(telegram, 2)
     assert fake_rasa.received[-1]["message"] == "are you there?"
+
+
+async def test_a_failing_handler_does_not_block_its_chat(tg_client, telegram, fake_rasa):
+    from tests.bot.telegram.conftest import deliver
+
+    gateway = tg_client.app[TELEGRAM].gateway
+    handle = gateway.handle
+    calls = []
+
+    async def fails_once(inbound):
+        calls.append(inbound.text)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in a handler")
+        return await handle(inbound)
+
+    gateway.handle = fails_once
+    await deliver(tg_client, text_update(400, 802, "first", language_code="en"))
+    await deliver(tg_client, text_update(401, 802, "second", language_code="en"))
+    await settled(telegram, 2)
+    assert calls == ["first", "second"], "the failed update is not retried over and over"
