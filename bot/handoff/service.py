@@ -160,7 +160,7 @@ class HandoffService:
         if ticket.status != "queued":
             return Placement(ticket)
         position = await self.tickets.position(ticket)
-        return Placement(ticket, position, await self._eta(position))
+        return Placement(ticket, position, (await self._waits())(position))
 
     async def active(self, conversation_id: int) -> Ticket | None:
         return await self.tickets.open_for(conversation_id)
@@ -204,17 +204,22 @@ class HandoffService:
             await self.dispatch()
 
     async def listed(self, status: str | None) -> list[dict]:
-        found = []
-        for ticket in await self.tickets.listed(status):
-            placement = await self.placement(ticket)
-            found.append(
-                {
-                    **ticket.as_json(),
-                    "position": placement.position,
-                    "eta_minutes": placement.eta_minutes,
-                }
-            )
-        return found
+        """Tickets as JSON; queued ones with their position and wait. The store lists the
+        queue in order, so positions are read off the list (the console asks every second)."""
+        tickets = await self.tickets.listed(status)
+        positions = {
+            ticket.id: number
+            for number, ticket in enumerate((t for t in tickets if t.status == "queued"), 1)
+        }
+        wait = await self._waits() if positions else None
+        return [
+            {
+                **ticket.as_json(),
+                "position": positions.get(ticket.id),
+                "eta_minutes": wait(positions[ticket.id]) if ticket.id in positions else None,
+            }
+            for ticket in tickets
+        ]
 
     async def detail(self, agent: Agent, ticket_id: int) -> dict:
         ticket = await self._ticket(ticket_id)
@@ -352,10 +357,12 @@ class HandoffService:
             return agent
         return None
 
-    async def _eta(self, position: int) -> int:
+    async def _waits(self) -> Callable[[int], int]:
+        """Minutes of wait by queue position, from the team online and recent handling."""
         now = self.clock()
         online = sum(agent.online(now, self.policy.presence) for agent in await self.agents.all())
-        return wait_minutes(position, await self.tickets.recent_handling_times(), online)
+        handling = await self.tickets.recent_handling_times()
+        return lambda position: wait_minutes(position, handling, online)
 
     async def _priority(
         self, conversation: Conversation, reason: str, intent: str | None, now: datetime

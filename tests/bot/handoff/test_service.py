@@ -105,6 +105,12 @@ async def test_queue_position_and_wait_when_agents_are_busy(team, fake_rasa):
     escalate(fake_rasa, "anger", "track_order")
     angry = await team.say("q4", "WHERE IS MY ORDER?!?! This is ridiculous")
     assert angry["handoff"]["position"] == 1
+    _, listed = await team.call("GET", "/tickets?status=queued", emma)
+    assert [(t["id"], t["position"], t["eta_minutes"]) for t in listed["tickets"]] == [
+        (angry["handoff"]["ticket"], 1, 5),
+        (second["handoff"]["ticket"], 2, 10),
+        (third["handoff"]["ticket"], 3, 15),
+    ]
 
     # Resolving frees Emma: the next ticket in line is hers, and that customer is told.
     await team.call("POST", f"/tickets/{first['handoff']['ticket']}/resolve", emma)
