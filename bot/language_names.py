@@ -65,6 +65,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def base_language(tag: str) -> str:
+    """The language of a tag as channels send it: "pt-BR", "pt_br", " NL " -> "pt", "nl"."""
+    return tag.strip().lower().replace("_", "-").split("-")[0]
+
+
 def own_name(code: str) -> str:
     """The language's name for itself ("Nederlands"); the code when unknown."""
     return NAMES.get(code, (code, code))[1]

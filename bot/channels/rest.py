@@ -10,7 +10,7 @@ from bot.appkeys import GATEWAY, SETTINGS
 from bot.handoff.hours import HoursError, zone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
-from bot.language_names import NAMES
+from bot.language_names import NAMES, base_language
 
 MAX_TEXT = 4096
 MAX_SENDER = 128
@@ -37,7 +37,7 @@ def parse_message(body: dict, languages: tuple[str, ...]) -> dict:
     if language is not None:
         if not isinstance(language, str):
             raise BadRequest(400, '`language` must be a string such as "nl"')
-        language = language.strip().lower().replace("_", "-").split("-")[0]
+        language = base_language(language)
         if language not in languages:
             raise BadRequest(
                 400, f"unknown language {body['language']!r}; supported: {', '.join(languages)}"

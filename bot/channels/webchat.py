@@ -16,6 +16,7 @@ from bot.appkeys import GATEWAY
 from bot.channels.rest import MAX_TEXT, parse_after, parse_timezone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
+from bot.language_names import base_language
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 COOKIE = "tolk_chat"
@@ -34,7 +35,7 @@ async def post_message(request: web.Request) -> web.Response:
     if len(text) > MAX_TEXT:
         raise BadRequest(413, f"`text` is longer than {MAX_TEXT} characters")
     hint = body.get("language")
-    hint = hint.split("-")[0].lower() if isinstance(hint, str) else None
+    hint = base_language(hint) if isinstance(hint, str) else None
     chat_id = _chat_id(request)
     outcome = await gateway.handle(
         Inbound(

@@ -33,6 +33,7 @@ from bot.db import utcnow
 from bot.erase import Eraser
 from bot.http_errors import json_error, read_json
 from bot.inbound import Gateway, Inbound, Outcome
+from bot.language_names import base_language
 from bot.rasa_client import BotMessage
 from bot.settings import Settings
 from bot.store import StoreUnavailable, session_expired
@@ -382,7 +383,7 @@ def _describe(message) -> str:
 
 
 def _language(code: str | None) -> str | None:
-    return code.split("-")[0].lower() if code else None
+    return base_language(code) if code else None
 
 
 async def webhook(request: web.Request) -> web.Response:
