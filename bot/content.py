@@ -630,13 +630,11 @@ DRAFT_HEADER = """\
 async def translate_drafts(settings: Settings, language: str, root: Path = PROJECT_ROOT) -> Path:
     """Draft every answer missing in `language` by machine translation, for review."""
     from bot.app import create_translation
-    from bot.db import create_engine, create_schema
+    from bot.db import database
 
     catalogue = Catalogue.load(root / "locales")
     missing = sorted(catalogue.keys() - catalogue.keys(language))
-    engine = create_engine(settings.database_url)
-    await create_schema(engine)
-    try:
+    async with database(settings.database_url) as engine:
         translation = create_translation(settings, engine)
         if not translation.available:
             raise CatalogueError("no machine translator configured: set TOLK_TRANSLATOR")
@@ -652,8 +650,6 @@ async def translate_drafts(settings: Settings, language: str, root: Path = PROJE
                     for title, button in zip(titles, response.buttons, strict=True)
                 ]
             drafts[key] = entry
-    finally:
-        await engine.dispose()
     path = root / "locales" / "drafts" / f"{language}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.safe_dump(drafts, allow_unicode=True, sort_keys=False, width=100)

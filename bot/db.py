@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -334,6 +336,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an up-to-date schema for a command's run, disposed afterwards."""
+    engine = create_engine(url)
+    try:
+        await create_schema(engine)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 async def create_schema(engine: AsyncEngine) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages, telegram_updates, tickets
+from bot.db import conversations, database, messages, telegram_updates, tickets
 from bot.telegram.updates import chat_of_sender
 
 log = logging.getLogger(__name__)
@@ -86,15 +86,9 @@ class Eraser:
 
 
 def run_erase(settings, sender: str) -> int:
-    from bot.db import create_engine, create_schema
-
     async def work() -> Erased:
-        engine = create_engine(settings.database_url)
-        try:
-            await create_schema(engine)
+        async with database(settings.database_url) as engine:
             return await Eraser(engine, settings.tracker_url).erase(sender)
-        finally:
-            await engine.dispose()
 
     erased = asyncio.run(work())
     if not erased.anything:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.db import create_engine, create_schema
+from bot.db import database
 from bot.handoff.agents import AgentError, AgentStore
 from bot.handoff.hours import HoursError
 from bot.settings import Settings
@@ -55,9 +55,5 @@ def run_list(settings: Settings) -> int:
 
 
 async def _with_store(settings: Settings, work):
-    engine = create_engine(settings.database_url)
-    try:
-        await create_schema(engine)
+    async with database(settings.database_url) as engine:
         return await work(AgentStore(engine))
-    finally:
-        await engine.dispose()
