@@ -9,15 +9,13 @@ from dataclasses import replace
 import pytest
 
 from bot.app import create_app
-from bot.catalogue import Catalogue, fill
-from bot.settings import PROJECT_ROOT
+from bot.catalogue import fill
+from tests.texts import CATALOGUE, said
 from tests.translation_server import FakeLibreTranslate, serve
-
-CATALOGUE = Catalogue.load(PROJECT_ROOT / "locales")
 
 
 def english(key: str) -> str:
-    return fill(CATALOGUE.get(key, "en")[0].text, {"support_email": "support@example.com"})
+    return said(key, "en")
 
 
 @pytest.fixture

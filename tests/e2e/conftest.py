@@ -21,18 +21,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.catalogue import Catalogue, fill
-from bot.settings import PROJECT_ROOT
 from scripts.stack import MODEL, Ports, Stack
+from tests.texts import said
 from tests.translation_server import FakeLibreTranslate
-
-CATALOGUE = Catalogue.load(PROJECT_ROOT / "locales")
-VARIABLES = {"support_email": "support@example.com"}
 
 
 def answer(key: str, language: str) -> str:
     """The catalogue text a customer should see, placeholders filled."""
-    return fill(CATALOGUE.get(key, language)[0].text, VARIABLES)
+    return said(key, language)
 
 
 def post(url: str, body: dict) -> dict:

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from bot.catalogue import fill
-from tests.e2e.conftest import CATALOGUE, VARIABLES, post
+from tests.e2e.conftest import post
+from tests.texts import said
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +20,6 @@ TRACK = {
     "fa": ("سفارش من کجاست؟", "۱۰۰۰۱", "ایمیلم alex@example.com هست"),
     "vi": ("Đơn hàng của mình đang ở đâu vậy?", "10001", "email mình là alex@example.com nha"),
 }
-
-
-def said(key: str, language: str, **values) -> str:
-    return fill(CATALOGUE.get(key, language)[0].text, {**VARIABLES, **values})
 
 
 def texts(body: dict) -> list[str]:

@@ -9,22 +9,16 @@ import uuid
 
 import pytest
 
-from bot.catalogue import fill
 from tests.e2e.conftest import (
     AGENT_TIMEOUT,
-    CATALOGUE,
-    VARIABLES,
     add_agent,
     agent_call,
     messages_of,
     post,
 )
+from tests.texts import said
 
 pytestmark = pytest.mark.e2e
-
-
-def said(key: str, language: str, **values) -> str:
-    return fill(CATALOGUE.get(key, language)[0].text, {**VARIABLES, **values})
 
 
 @pytest.fixture(scope="module")

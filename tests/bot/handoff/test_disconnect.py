@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.bot.handoff.test_service import said
+from tests.texts import said
 
 
 @pytest.fixture

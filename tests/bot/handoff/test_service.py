@@ -10,16 +10,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.catalogue import Catalogue, fill
 from bot.handoff.hours import DAYS
-from bot.settings import PROJECT_ROOT
 from tests.bot.handoff.conftest import escalate
-
-CATALOGUE = Catalogue.load(PROJECT_ROOT / "locales")
-
-
-def said(key: str, language: str, **values) -> str:
-    return fill(CATALOGUE.get(key, language)[0].text, values)
+from tests.texts import said
 
 
 async def test_nobody_in_the_team_the_customer_can_leave_an_email(team, fake_rasa):

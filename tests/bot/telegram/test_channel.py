@@ -7,8 +7,6 @@ import asyncio
 
 import pytest
 
-from bot.catalogue import Catalogue, fill
-from bot.settings import PROJECT_ROOT
 from tests.bot.telegram.conftest import SECRET, WEBHOOK, deliver, settled
 from tests.telegram_server import (
     callback_update,
@@ -19,14 +17,7 @@ from tests.telegram_server import (
     sticker_update,
     text_update,
 )
-
-CATALOGUE = Catalogue.load(PROJECT_ROOT / "locales")
-
-
-def said(key: str, language: str, **values) -> str:
-    return fill(
-        CATALOGUE.get(key, language)[0].text, {"support_email": "support@example.com", **values}
-    )
+from tests.texts import said
 
 
 async def test_the_webhook_is_registered_with_the_secret(tg_client, telegram):
