@@ -53,6 +53,28 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
+async def _params(request: web.Request) -> dict:
+    """Query, JSON or form parameters, as the stubbed services accept them."""
+    params = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+    else:
+        params.update(await request.post())
+    return params
+
+
+def _on_loopback(settings: Settings, tmp: str, rasa_url: str, **more) -> Settings:
+    """The settings under test: a database of its own, the stub Rasa, no API token."""
+    return replace(
+        settings,
+        database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+        rasa_url=rasa_url,
+        actions_url=rasa_url,
+        api_token=None,
+        **more,
+    )
+
+
 async def _stub_rasa() -> tuple[web.AppRunner, str]:
     async def webhook(request: web.Request) -> web.Response:
         await request.read()
@@ -70,15 +92,7 @@ async def _stub_rasa() -> tuple[web.AppRunner, str]:
 async def bench_gateway(settings: Settings, rounds: int = 300) -> list[str]:
     stub, stub_url = await _stub_rasa()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            replace(
-                settings,
-                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                rasa_url=stub_url,
-                actions_url=stub_url,
-                api_token=None,
-            )
-        )
+        app = create_app(_on_loopback(settings, tmp, stub_url))
         runner, url = await _serve(app)
         rest, nlg = [], []
         async with ClientSession() as session:
@@ -122,11 +136,7 @@ async def _stub_libretranslate() -> tuple[web.AppRunner, str]:
     """A LibreTranslate-compatible echo server on loopback: our overhead, not theirs."""
 
     async def translate(request: web.Request) -> web.Response:
-        params = dict(request.query)
-        if request.content_type == "application/json":
-            params.update(await request.json())
-        else:
-            params.update(await request.post())
+        params = await _params(request)
         q = params.get("q", "")
         texts = q if isinstance(q, list) else [q]
         out = [f"[{params.get('target')}] {text}" for text in texts]
@@ -200,11 +210,7 @@ class _StubTelegram:
         return future
 
     async def method(self, request: web.Request) -> web.Response:
-        params = dict(request.query)
-        if request.content_type == "application/json":
-            params.update(await request.json())
-        else:
-            params.update(await request.post())
+        params = await _params(request)
         name = request.match_info["method"]
         if name == "getMe":
             result: object = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "b"}
@@ -255,12 +261,10 @@ async def bench_telegram(settings: Settings, rounds: int = 150, burst: int = 60)
     text = SAMPLES["en"]
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            replace(
+            _on_loopback(
                 settings,
-                database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-                rasa_url=rasa_url,
-                actions_url=rasa_url,
-                api_token=None,
+                tmp,
+                rasa_url,
                 telegram_token="1:BENCH",
                 telegram_api_base_url=telegram_url,
                 telegram_webhook_url="https://bench.example/telegram/webhook",
