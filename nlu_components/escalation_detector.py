@@ -25,14 +25,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.handoff.classifier import EscalationClassifier, training_set
+from bot.handoff.classifier import ESCALATING_INTENTS, EscalationClassifier, training_set
 from bot.handoff.escalation import EscalationPolicy, Weights, read_lexicons
 from bot.settings import NATIVE_LANGUAGES, PIVOT_LANGUAGE, PROJECT_ROOT
 
 ESCALATION = "escalation"
 HANDOFF_INTENT = "complain"
-# Intents that already lead to a person.
-_HANDED_OVER = frozenset({"complain", "request_human"})
 _DATA_FILE = "escalation.json"
 
 
@@ -139,7 +137,7 @@ class EscalationDetector(GraphComponent):
             },
             add_to_output=True,
         )
-        if name in _HANDED_OVER:
+        if name in ESCALATING_INTENTS:  # these already lead to a person
             return
         ranking = [{"name": HANDOFF_INTENT, "confidence": 1.0}] + [
             entry

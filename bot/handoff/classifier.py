@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from bot.content import training_examples
 from bot.normalize import for_nlu
 
+# Intents that need a person: examples the classifier learns from, and the intents the
+# rules answer with action_handoff (data/rules/conversation.yml).
 ESCALATING_INTENTS = frozenset({"complain", "request_human"})
 
 
