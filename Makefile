@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test install train lint format check-content nlu-eval e2e unit lock clean browser
+.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz
 
 help:
 	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
@@ -44,8 +44,13 @@ browser:
 train: install
 	@scripts/train-if-changed
 
-run: install train
+# Ports from TOLK_PORT, TOLK_RASA_PORT, TOLK_ACTIONS_PORT; a taken one is named (pid and
+# command) before minutes of training. Ctrl-C or SIGTERM stops all three within 10 s.
+run: install check-ports train
 	$(PY) -m scripts.stack
+
+check-ports: install
+	@$(PY) -m scripts.stack --check-ports
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -67,6 +72,12 @@ nlu-eval: train
 
 e2e: train browser
 	$(PY) -m pytest -m e2e
+
+# Hostile input against the live service (tests/fuzz, also part of `make test`): hypothesis
+# on every route, 1,500 requests to `python -m bot serve`, schemathesis against
+# docs/openapi.yaml. More: make fuzz TOLK_FUZZ_PROFILE=fuzz-long TOLK_LOAD_REQUESTS=20000
+fuzz: install
+	$(PY) -m pytest tests/fuzz
 
 test: lint check-content train browser
 	$(PY) -m pytest

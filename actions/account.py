@@ -1,6 +1,7 @@
 """What the account forms do once they have their slots (data/rules/account.yml).
 
-Each action runs only for a verified order (`verified_order` equals `order_number`);
+Each action runs only for an order verified in this session, less than 30 minutes ago
+(actions/verified.py);
 a form that stopped (verification locked, shop unreachable) ends without more words.
 The answers are catalogue texts with the shop's values as arguments, so they are in the
 customer's language.
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import FORM_SLOTS
 from actions.services import services
+from actions.verified import forget_verification, verified_order
 from bot.shop.model import Order, ShopError
 
 RETURN_DAYS = 30
@@ -62,7 +64,7 @@ class AccountAction(Action):
         order = None
         try:
             if self.needs_order:
-                if not number or tracker.get_slot("verified_order") != number:
+                if not number or verified_order(tracker) != number:
                     return reset  # never reached by the rules; nothing to reveal
                 order = await (await services()).shop.order(number)
                 if order is None:
@@ -261,9 +263,4 @@ class ActionDeleteAccount(AccountAction):
         await (await services()).shop.delete_account(tracker.get_slot("email"))
         dispatcher.utter_message(response="utter_account_deleted")
         dispatcher.utter_message(json_message={"erase": True})
-        return [
-            SlotSet("order_number", None),
-            SlotSet("email", None),
-            SlotSet("verified_order", None),
-            SlotSet("customer_name", None),
-        ]
+        return [SlotSet("order_number", None), *forget_verification()]

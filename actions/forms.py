@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.services import services
+from actions.verified import forget_verification, stale_verification, verified, verified_order
 from bot.shop import ShopUnavailable, slots
 
 # Intents that mean the customer is not answering the question the form asked.
@@ -119,10 +120,15 @@ class AccountFormValidation(FormValidationAction):
     async def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        verified = tracker.get_slot("verified_order")
-        if verified and value != verified and tracker.get_slot("email"):
+        checked = tracker.get_slot("verified_order")
+        if checked and value != checked and tracker.get_slot("email"):
             # Another order than the one checked before: check its e-mail address too.
-            return {"order_number": value, "email": None, "verified_order": None}
+            return {
+                "order_number": value,
+                "email": None,
+                "verified_order": None,
+                "verified_at": None,
+            }
         return {"order_number": value}
 
     async def get_validation_events(
@@ -130,8 +136,17 @@ class AccountFormValidation(FormValidationAction):
     ) -> list[EventType]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         tracker.add_slots(events)
+        if self.verify and stale_verification(tracker):
+            # Checked too long ago or in an earlier session: the owner proves it again,
+            # with an e-mail typed now (one given with this very message still counts).
+            just_given = any(
+                event.get("name") == "email" and event.get("value") for event in events
+            )
+            forget = [e for e in forget_verification() if not (just_given and e["name"] == "email")]
+            tracker.add_slots(forget)
+            events += forget
         number, email = tracker.get_slot("order_number"), tracker.get_slot("email")
-        if self.verify and number and email and tracker.get_slot("verified_order") != number:
+        if self.verify and number and email and verified_order(tracker) != number:
             events += await self._verify(dispatcher, tracker, number, email)
         return events
 
@@ -146,7 +161,7 @@ class AccountFormValidation(FormValidationAction):
         if verdict.verified:
             name = verdict.order.customer_name.split()[0] if verdict.order.customer_name else ""
             dispatcher.utter_message(response="utter_verified", name=name, order_number=number)
-            return [SlotSet("verified_order", number), SlotSet("customer_name", name)]
+            return verified(number, name)
         # The same words for a wrong address, an unknown order and someone else's order.
         forget = [SlotSet("order_number", None), SlotSet("email", None)]
         if verdict.locked:

@@ -11,20 +11,23 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SESSIONS, SETTINGS, TELEGRAM
+from bot.appkeys import GATEWAY, LIMITS, SESSIONS, SETTINGS, TELEGRAM
 from bot.catalogue import Catalogue
 from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
 from bot.content_reload import CONTENT_WATCHER, ContentWatcher
 from bot.db import create_engine, create_schema
-from bot.erase import Eraser
+from bot.erase import Eraser, keep_retention
 from bot.handoff.service import HandoffPolicy, HandoffService
-from bot.http_errors import errors_as_json
+from bot.http_errors import close_if_body_unread, errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
 from bot.language_names import PIVOT_CANDIDATES
+from bot.limits import CustomerLimits, rate_limits
 from bot.rasa_client import RasaClient
+from bot.ratelimit import MemoryRateLimiter
 from bot.render import Renderer
+from bot.retry import Retrier, RetryPolicy
 from bot.routes import setup_routes
 from bot.settings import Settings
 from bot.shop import is_demo, seed_demo
@@ -43,8 +46,13 @@ MAX_BODY = 64 * 1024
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[errors_as_json, require_api_token], client_max_size=MAX_BODY)
+    # Rate limits before the API token: a client guessing tokens is limited too.
+    app = web.Application(
+        middlewares=[errors_as_json, rate_limits, require_api_token], client_max_size=MAX_BODY
+    )
     app[SETTINGS] = settings
+    app.on_response_prepare.append(close_if_body_unread)
+    app[LIMITS] = CustomerLimits.from_settings(settings, MemoryRateLimiter())
     app.cleanup_ctx.append(_resources)
     setup_routes(app)
     return app
@@ -58,7 +66,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if is_demo(settings):
         await seed_demo(engine)  # only into an empty shop
     translation = create_translation(settings, engine)
-    store = Store(engine)
+    # Masking (translator and log redaction) loads spaCy on first use: 7 s of importing
+    # that would stall the first customer, and with the GIL every other request too.
+    await asyncio.to_thread(translation.masker.mask, "warm up", [])
+    retry = RetryPolicy.from_settings(settings)
+    store = Store(engine, retry)
     speaker = Speaker(settings, Renderer(Catalogue.load(settings.locales_dir), translation))
     handoff = HandoffService(
         engine,
@@ -70,29 +82,49 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     gateway = app[GATEWAY] = Gateway(
         settings=settings,
         store=store,
-        rasa=RasaClient(session, settings.rasa_url, settings.actions_url, settings.rasa_timeout),
+        rasa=RasaClient(
+            session,
+            settings.rasa_url,
+            settings.actions_url,
+            settings.rasa_timeout,
+            secret=settings.rasa_secret,
+        ),
         speaker=speaker,
         languages=LanguageChooser(settings.languages + PIVOT_CANDIDATES),
         translation=translation,
         handoff=handoff,
         eraser=Eraser(engine, settings.tracker_url),
+        retry=retry,
     )
     app[SESSIONS] = Sessions(engine)
     telegram = None
     if settings.telegram_token:
         from bot.telegram.channel import TelegramChannel
+        from bot.telegram.files import FileLog
         from bot.telegram.updates import UpdateLog
 
         telegram = app[TELEGRAM] = TelegramChannel(
-            settings, gateway, UpdateLog(engine), gateway.eraser
+            settings,
+            gateway,
+            UpdateLog(engine),
+            files=FileLog(engine),
+            limits=app[LIMITS],
         )
         await telegram.start()
     sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))
+    retry_stop = asyncio.Event()
+    retrier = asyncio.create_task(_retry(Retrier(gateway), settings.retry_seconds, retry_stop))
+    # TOLK_RETENTION_DAYS: older conversations and all their data go (bot/erase.py).
+    retention = asyncio.create_task(keep_retention(gateway.eraser, settings.retention_days))
     # Edited answers in locales/ go live without a restart (bot/content_reload.py).
     watcher = app[CONTENT_WATCHER] = ContentWatcher(settings.locales_dir, speaker.renderer)
     watching = asyncio.create_task(watcher.watch(settings.content_poll_seconds))
     yield
-    for task in (sweeper, watching):
+    retry_stop.set()
+    with contextlib.suppress(asyncio.TimeoutError):
+        # A sweep under way may finish the message it is answering (cancelled after that).
+        await asyncio.wait_for(asyncio.shield(retrier), 5)
+    for task in (sweeper, retrier, retention, watching):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -125,3 +157,15 @@ async def _sweep(handoff: HandoffService, every: float) -> None:
             await handoff.sweep()
         except Exception:  # the next round tries again; the service keeps serving
             log.exception("handoff sweep failed")
+
+
+async def _retry(retrier: Retrier, every: float, stop: asyncio.Event) -> None:
+    """Messages left unanswered (a part was down, or the service stopped mid-message) are
+    answered: at start, then every `every` seconds (bot/retry.py), until `stop`."""
+    while not stop.is_set():
+        try:
+            await retrier.sweep()
+        except Exception:  # the next round tries again; the service keeps serving
+            log.exception("retry sweep failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)

@@ -587,8 +587,9 @@ def run_reload(settings: Settings, root: Path = PROJECT_ROOT) -> int:
         return 1
     base = service_url(settings)
     headers = {"Content-Type": "application/json"}
-    if settings.api_token:
-        headers["Authorization"] = f"Bearer {settings.api_token}"
+    # TOLK_ADMIN_TOKEN, from the environment or var/secrets/, as the service has it.
+    if settings.admin_token:
+        headers["Authorization"] = f"Bearer {settings.admin_token}"
     request = urllib.request.Request(
         f"{base}/api/v1/content/reload", data=b"{}", headers=headers, method="POST"
     )

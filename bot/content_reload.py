@@ -3,7 +3,8 @@
 Rasa asks the bot's /nlg for every answer, and /nlg renders from the catalogue in
 `locales/`. The service watches those files (their modification times, every
 `content_poll_seconds`) and swaps in a freshly loaded catalogue when one changed;
-`POST /api/v1/content/reload` (what `python -m bot content reload` calls) does it at once.
+`POST /api/v1/content/reload` (what `python -m bot content reload` calls) does it at once;
+it needs `Authorization: Bearer <TOLK_ADMIN_TOKEN>` (var/secrets/admin_token by default).
 A file that does not load (bad YAML, an answer without text) changes nothing: the previous
 answers stay in service and the error, which names the file, is logged or returned.
 
@@ -19,8 +20,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.appkeys import SETTINGS
 from bot.catalogue import Catalogue, CatalogueError
 from bot.http_errors import json_error
+from bot.internal_secrets import bearer_matches
 from bot.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,8 @@ def answer_names(catalogue: Catalogue) -> set[str]:
 
 async def reload_content(request: web.Request) -> web.Response:
     """POST /api/v1/content/reload → {"answers": n, "languages": [...]}, 422 if broken."""
+    if not bearer_matches(request.headers.get("Authorization"), request.app[SETTINGS].admin_token):
+        return json_error(401, "content reload needs Authorization: Bearer <TOLK_ADMIN_TOKEN>")
     watcher = request.app[CONTENT_WATCHER]
     try:
         catalogue = await watcher.reload()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,8 +21,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     inspect,
+    select,
     text,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -33,7 +37,8 @@ conversations = Table(
     "conversations",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sender", String(128), nullable=False, unique=True),
+    # The conversation key, channel first (bot/senders.py): "rest-anna", "telegram-42".
+    Column("sender", String(160), nullable=False, unique=True),
     Column("channel", String(32), nullable=False),
     Column("language", String(16)),
     Column("customer_name", String(200)),
@@ -62,8 +67,16 @@ messages = Table(
     Column("language", String(16)),
     # The channel's own message id, so a redelivered message is stored once.
     Column("external_id", String(128)),
-    # For customer messages: received -> answered | failed (kept for a retry).
+    # For customer messages: received -> answered | failed (kept for a retry) | ...;
+    # see bot/retry.py. For bot messages: "failed" when said while the customer's message
+    # was unanswered (the apology), so that a redelivery replays the answer instead.
     Column("status", String(16)),
+    # Retries (bot/retry.py): tries so far; while `received`, the end of the current try's
+    # lease; while `failed`, the earliest next try.
+    Column("attempts", Integer),
+    Column("not_before", DateTime),
+    # For bot messages: the customer message they answer.
+    Column("reply_to", Integer),
     # What Rasa saw when the customer wrote in a non-native language (English pivot).
     Column("pivot_text", Text),
     # For agent messages: who wrote it, and what they wrote before it was translated.
@@ -122,6 +135,23 @@ tickets = Table(
     Column("csat", Integer),
 )
 
+# The few messages still waiting for an answer, for the retry sweep (bot/retry.py).
+UNANSWERED_INDEX = Index(
+    "ix_messages_unanswered",
+    messages.c.status,
+    sqlite_where=messages.c.status.in_(("received", "failed")),
+    postgresql_where=messages.c.status.in_(("received", "failed")),
+)
+
+# One open ticket per conversation, whoever asks at the same time (two "/human" at once).
+OPEN_TICKET_INDEX = Index(
+    "uq_tickets_open_conversation",
+    tickets.c.conversation_id,
+    unique=True,
+    sqlite_where=tickets.c.status != "resolved",
+    postgresql_where=tickets.c.status != "resolved",
+)
+
 ticket_notes = Table(
     "ticket_notes",
     metadata,
@@ -163,6 +193,27 @@ translation_memory = Table(
     ),
 )
 
+# Which conversations' texts made or matched a memory entry: masking takes out names and
+# numbers, not the rest of what a customer wrote, so erasing a customer (and retention)
+# removes the entries only their conversations used (bot/erase.py).
+translation_memory_uses = Table(
+    "translation_memory_uses",
+    metadata,
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("translation_memory.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
 
 telegram_updates = Table(
     "telegram_updates",
@@ -173,6 +224,27 @@ telegram_updates = Table(
     Column("payload", Text, nullable=False),
     Column("status", String(16), nullable=False),  # received | done
     Column("received_at", DateTime, nullable=False),
+)
+
+telegram_files = Table(
+    "telegram_files",
+    metadata,
+    # A file a Telegram customer sent, and the message that brought it: only the agent
+    # holding a ticket of that conversation may fetch it (bot/telegram/files.py).
+    Column("id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("file_id", String(256), nullable=False, index=True),
+    # What the customer's app called it (documents); photos and voice messages have none.
+    Column("file_name", String(256)),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("conversation_id", "file_id", name="uq_telegram_file"),
 )
 
 
@@ -290,6 +362,15 @@ shop_emails = Table(
 )
 
 
+# Which one-off data migrations (_DATA_MIGRATIONS below) this database has had.
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+
 def utcnow() -> datetime:
     """Naive UTC: SQLite keeps no time zone, so every timestamp is stored as UTC."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -353,6 +434,9 @@ async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
         await connection.run_sync(_add_missing_columns)
+        await connection.run_sync(_widen_columns)
+        await connection.run_sync(_migrate_data)
+        await connection.run_sync(_add_retry_indexes)
 
 
 def _add_missing_columns(connection) -> None:
@@ -366,3 +450,86 @@ def _add_missing_columns(connection) -> None:
                 connection.execute(
                     text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
                 )
+
+
+def _add_retry_indexes(connection) -> None:
+    """Indexes newer than the database (create_all makes them for new tables only)."""
+    inspector = inspect(connection)
+    if UNANSWERED_INDEX.name not in {i["name"] for i in inspector.get_indexes("messages")}:
+        UNANSWERED_INDEX.create(connection)
+    if OPEN_TICKET_INDEX.name not in {i["name"] for i in inspector.get_indexes("tickets")}:
+        _close_duplicate_open_tickets(connection)
+        OPEN_TICKET_INDEX.create(connection)
+
+
+def _close_duplicate_open_tickets(connection) -> None:
+    """Databases made before the index may hold two open tickets of one conversation:
+    keep the one a person holds (else the oldest) open and resolve the others."""
+    rows = connection.execute(
+        select(tickets.c.id, tickets.c.conversation_id, tickets.c.status)
+        .where(tickets.c.status != "resolved")
+        .order_by(tickets.c.conversation_id, tickets.c.id)
+    ).all()
+    kept: dict[int, int] = {}
+    extra = []
+    for row in sorted(rows, key=lambda row: (row.status != "assigned", row.id)):
+        if row.conversation_id in kept:
+            extra.append(row.id)
+        else:
+            kept[row.conversation_id] = row.id
+    if extra:
+        connection.execute(
+            update(tickets)
+            .where(tickets.c.id.in_(extra))
+            .values(status="resolved", resolved_at=utcnow())
+        )
+
+
+def _widen_columns(connection) -> None:
+    """PostgreSQL enforces VARCHAR lengths (SQLite does not): widen the columns a newer
+    version made wider (conversations.sender for channel-qualified keys)."""
+    if connection.dialect.name != "postgresql":
+        return
+    inspector = inspect(connection)
+    for table in metadata.sorted_tables:
+        existing = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            wanted = getattr(column.type, "length", None)
+            present = getattr(existing.get(column.name), "length", None)
+            if isinstance(column.type, String) and wanted and present and present < wanted:
+                connection.execute(
+                    text(
+                        f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" '
+                        f"TYPE VARCHAR({wanted})"
+                    )
+                )
+
+
+def _key_rest_conversations(connection) -> None:
+    """Before conversations were keyed by channel, a REST conversation was stored under the
+    client's sender as sent; its key is now `rest-<sender>` (bot/senders.py). Longest
+    first, so that "x" becomes "rest-x" only after an old "rest-x" became "rest-rest-x"
+    (the unique key is checked row by row)."""
+    rows = connection.execute(
+        select(conversations.c.id, conversations.c.sender)
+        .where(conversations.c.channel == "rest")
+        .order_by(func.length(conversations.c.sender).desc())
+    ).all()
+    for row in rows:
+        connection.execute(
+            update(conversations)
+            .where(conversations.c.id == row.id)
+            .values(sender=f"rest-{row.sender}")
+        )
+
+
+# One-off changes to the data of an older version's database, each applied once, in order.
+_DATA_MIGRATIONS = (("conversations keyed by channel", _key_rest_conversations),)
+
+
+def _migrate_data(connection) -> None:
+    done = set(connection.execute(select(schema_migrations.c.name)).scalars())
+    for name, step in _DATA_MIGRATIONS:
+        if name not in done:
+            step(connection)
+            connection.execute(schema_migrations.insert().values(name=name, applied_at=utcnow()))

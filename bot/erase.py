@@ -1,38 +1,94 @@
-"""Erasing everything stored about one customer (`python -m bot erase`, /delete_my_data).
+"""Erasing everything stored about one customer, and what is older than the retention.
 
-The conversation row takes its messages, tickets and notes with it (foreign keys cascade);
-Telegram updates of the chat and Rasa's tracker for the sender go too. The translation
-memory keeps only masked texts shared by everyone, so nothing in it is this customer's.
+`python -m bot erase --sender S`, /delete_my_data on every channel and a deleted shop
+account erase one conversation (S is its key, e.g. `telegram-12345`, `web-…`,
+`rest-<sender>`: bot/senders.py). `TOLK_RETENTION_DAYS` erases, the same way, every
+conversation whose last activity is older (`Eraser.expire`, run by the gateway's sweep).
+
+What goes, table by table (`Erased` counts each):
+- `conversations`: the conversation row, and with it (foreign keys cascade; counted and
+  deleted explicitly, so a database without enforced foreign keys loses them too)
+  `messages`, `tickets` and their `ticket_notes`;
+- `telegram_files`: which files the customer sent (cascades with the messages too);
+- `telegram_updates`: the raw Telegram payloads of the chat;
+- `verification_failures`: the order checks the conversation failed (they name orders);
+- `translation_memory`: machine translations of texts of this conversation (what the
+  customer wrote, agents' replies to them, transcript translations) that no other
+  conversation used; `translation_memory_uses`: the conversation's links. Entries other
+  conversations used too stay: they hold, masked, exactly what someone else wrote as
+  well, so nothing only this customer's. Human-approved entries stay: the content team
+  wrote them, not the customer;
+- Rasa's tracker (`events` in the SQL tracker store): every event of the sender.
+
+Not touched:
+- `verification_throttle`: failed checks per order number and hashed address, whoever
+  asked (no conversation in it, and an erasure must not reset a throttle); pruned within
+  the hour, and by the retention;
+- the demo shop's tables (`shop_*`), its e-mail outbox included: the shop's records of an
+  account, not of a chat. A chat sender can type anyone's address, so erasing by what a
+  chat mentioned would let a stranger delete another person's mail; the account, with its
+  outbox mail, goes when its verified owner deletes it (SqlShop.delete_account);
+- logs: ours never hold message texts, names or e-mail addresses (bot/logs.py), and Rasa's
+  and the action server's pass the same redaction, so there is nothing of theirs to erase.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import conversations, database, messages, telegram_updates, tickets
+from bot.db import (
+    conversations,
+    database,
+    messages,
+    telegram_files,
+    telegram_updates,
+    ticket_notes,
+    tickets,
+    utcnow,
+)
+from bot.shop.verification import verification_failures, verification_throttle
 from bot.telegram.updates import chat_of_sender
+from bot.translation.memory import entries_used_by, forget, forget_unused_before
 
 log = logging.getLogger(__name__)
+
+# How often the gateway looks for conversations past the retention (bot/app.py).
+RETENTION_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Erased:
-    messages: int
-    tickets: int
-    telegram_updates: int
-    tracker_events: int
+    """Rows removed, per table (`tracker_events`: Rasa's `events`)."""
+
+    conversations: int = 0
+    messages: int = 0
+    tickets: int = 0
+    ticket_notes: int = 0
+    telegram_files: int = 0
+    telegram_updates: int = 0
+    verification_failures: int = 0
+    translation_memory: int = 0
+    tracker_events: int = 0
 
     @property
     def anything(self) -> bool:
         return any(vars(self).values())
+
+    def __add__(self, other: Erased) -> Erased:
+        return Erased(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def lines(self) -> list[str]:
+        """One line per table, for the operator."""
+        return [f"  {f.name:<22} {getattr(self, f.name)}" for f in fields(self)]
 
 
 class Eraser:
@@ -41,33 +97,76 @@ class Eraser:
         self._tracker_url = tracker_url
 
     async def erase(self, sender: str) -> Erased:
+        """Everything stored about the conversation `sender` (its key), tracker included."""
         async with self._engine.begin() as connection:
-            conversation_id = await connection.scalar(
-                select(conversations.c.id).where(conversations.c.sender == sender)
-            )
-            counted = {"messages": 0, "tickets": 0}
-            if conversation_id is not None:
-                for name, table in (("messages", messages), ("tickets", tickets)):
-                    counted[name] = await connection.scalar(
-                        select(func.count()).where(table.c.conversation_id == conversation_id)
-                    )
-                await connection.execute(
-                    delete(conversations).where(conversations.c.id == conversation_id)
-                )
-            updates = 0
-            chat = chat_of_sender(sender)
-            if chat is not None:
-                result = await connection.execute(
-                    delete(telegram_updates).where(telegram_updates.c.chat_id == chat)
-                )
-                updates = result.rowcount
+            erased = await _erase_rows(connection, sender)
         events = await asyncio.to_thread(self._erase_tracker, sender)
-        erased = Erased(counted["messages"], counted["tickets"], updates, events)
-        log.info("erased a customer: %s", erased)
+        erased = erased + Erased(tracker_events=events)
+        # Counts only: the sender key can name a person (a REST client's e-mail address).
+        log.info("erased a customer: %s", _counts(erased))
+        return erased
+
+    async def expire(self, days: int, now: datetime | None = None) -> Erased:
+        """Erase every conversation whose last activity (a message from anyone) is more
+        than `days` ago, as `erase` does, and whatever else is that old."""
+        before = (now or utcnow()) - timedelta(days=days)
+        recent = select(messages.c.id).where(
+            messages.c.conversation_id == conversations.c.id, messages.c.created_at >= before
+        )
+        async with self._engine.connect() as connection:
+            senders = list(
+                await connection.scalars(
+                    select(conversations.c.sender).where(
+                        conversations.c.updated_at < before, ~recent.exists()
+                    )
+                )
+            )
+        erased = Erased()
+        for sender in senders:
+            erased += await self.erase(sender)
+        async with self._engine.begin() as connection:
+            # Payloads of chats that never became a conversation, and old memory entries
+            # no kept conversation uses (made before entries were linked, or catalogue
+            # texts, translated again when next needed).
+            updates = await connection.execute(
+                delete(telegram_updates).where(telegram_updates.c.received_at < before)
+            )
+            failures = 0
+            for table in (verification_failures, verification_throttle):
+                result = await connection.execute(delete(table).where(table.c.created_at < before))
+                failures += result.rowcount
+            entries = await forget_unused_before(connection, before)
+        events = await asyncio.to_thread(self._expire_trackers, before)
+        erased += Erased(
+            telegram_updates=updates.rowcount,
+            verification_failures=failures,
+            translation_memory=entries,
+            tracker_events=events,
+        )
+        if erased.anything:
+            log.info("retention of %d days: %s", days, _counts(erased))
         return erased
 
     def _erase_tracker(self, sender: str) -> int:
         """Rasa's SQL tracker store keeps every event in its `events` table."""
+        return self._in_tracker(lambda events: delete(events).where(events.c.sender_id == sender))
+
+    def _expire_trackers(self, before: datetime) -> int:
+        """Trackers whose newest event is older than `before` (senders that have no
+        conversation here any more, or never had one)."""
+        cutoff = (before - datetime(1970, 1, 1)).total_seconds()  # naive UTC, as Rasa's
+
+        def statement(events):
+            old = (
+                select(events.c.sender_id)
+                .group_by(events.c.sender_id)
+                .having(func.max(events.c.timestamp) < cutoff)
+            )
+            return delete(events).where(events.c.sender_id.in_(old))
+
+        return self._in_tracker(statement)
+
+    def _in_tracker(self, statement) -> int:
         if not self._tracker_url:
             return 0
         url = make_url(self._tracker_url)
@@ -78,11 +177,88 @@ class Eraser:
             with engine.begin() as connection:
                 if not sqlalchemy.inspect(connection).has_table("events"):
                     return 0
-                events = sqlalchemy.table("events", sqlalchemy.column("sender_id"))
-                result = connection.execute(delete(events).where(events.c.sender_id == sender))
-                return result.rowcount
+                events = sqlalchemy.table(
+                    "events", sqlalchemy.column("sender_id"), sqlalchemy.column("timestamp")
+                )
+                return connection.execute(statement(events)).rowcount
         finally:
             engine.dispose()
+
+
+async def _erase_rows(connection: AsyncConnection, sender: str) -> Erased:
+    erased = Erased()
+    ids = list(
+        await connection.scalars(select(conversations.c.id).where(conversations.c.sender == sender))
+    )
+    for conversation_id in ids:
+        erased += await _erase_conversation(connection, conversation_id)
+    chat = chat_of_sender(sender)
+    if chat is not None:
+        result = await connection.execute(
+            delete(telegram_updates).where(telegram_updates.c.chat_id == chat)
+        )
+        erased += Erased(telegram_updates=result.rowcount)
+    result = await connection.execute(
+        delete(verification_failures).where(verification_failures.c.sender == sender)
+    )
+    return erased + Erased(verification_failures=result.rowcount)
+
+
+async def _erase_conversation(connection: AsyncConnection, conversation_id: int) -> Erased:
+    entries = await entries_used_by(connection, conversation_id)
+    its_tickets = select(tickets.c.id).where(tickets.c.conversation_id == conversation_id)
+    notes = await connection.execute(
+        delete(ticket_notes).where(ticket_notes.c.ticket_id.in_(its_tickets))
+    )
+    # Links first (forget), then the rows they point at.
+    memory = await forget(connection, entries, conversation_id)
+    files = await connection.execute(
+        delete(telegram_files).where(telegram_files.c.conversation_id == conversation_id)
+    )
+    said = await connection.execute(
+        delete(messages).where(messages.c.conversation_id == conversation_id)
+    )
+    handed = await connection.execute(
+        delete(tickets).where(tickets.c.conversation_id == conversation_id)
+    )
+    await connection.execute(delete(conversations).where(conversations.c.id == conversation_id))
+    return Erased(
+        conversations=1,
+        messages=said.rowcount,
+        tickets=handed.rowcount,
+        ticket_notes=notes.rowcount,
+        telegram_files=files.rowcount,
+        translation_memory=memory,
+    )
+
+
+def _counts(erased: Erased) -> str:
+    return ", ".join(f"{f.name} {getattr(erased, f.name)}" for f in fields(erased))
+
+
+async def keep_retention(
+    eraser: Eraser, days: int, every: timedelta = RETENTION_EVERY, first: float = 1.0
+) -> None:
+    """The gateway's background job: erase what is past the retention, `first` seconds
+    after start (not while the service is still starting) and then every `every`.
+    Cancelled (at shutdown), it lets a round under way finish first: a round cut short
+    between its queries would leave the database to an engine being disposed."""
+    await asyncio.sleep(first)
+    while True:
+        round_ = asyncio.ensure_future(_expire_logged(eraser, days))
+        try:
+            await asyncio.shield(round_)
+        except asyncio.CancelledError:
+            await round_
+            raise
+        await asyncio.sleep(every.total_seconds())
+
+
+async def _expire_logged(eraser: Eraser, days: int) -> None:
+    try:
+        await eraser.expire(days)
+    except Exception:  # the next round tries again; the service keeps serving
+        log.exception("retention sweep failed")
 
 
 def run_erase(settings, sender: str) -> int:
@@ -92,10 +268,13 @@ def run_erase(settings, sender: str) -> int:
 
     erased = asyncio.run(work())
     if not erased.anything:
-        print(f"nothing stored about {sender!r}")
+        # The likeliest slip: a REST sender without its channel (bot/senders.py).
+        print(
+            f"nothing stored about {sender!r}; conversations are named channel first: "
+            "rest-<sender> for what a REST client sent as sender (rest-anna), "
+            "telegram-<chat id>, web-<id>, as the agent console shows them"
+        )
         return 0
-    print(
-        f"erased {sender!r}: {erased.messages} messages, {erased.tickets} tickets, "
-        f"{erased.telegram_updates} Telegram updates, {erased.tracker_events} tracker events"
-    )
+    print(f"erased {sender!r}, rows per table:")
+    print("\n".join(erased.lines()))
     return 0

@@ -1,4 +1,13 @@
-"""GET /healthz: 200 when Rasa, the action server and the database answer, else 503 with which."""
+"""Health for people and orchestrators.
+
+GET /healthz: 200 when Rasa, the action server and the database answer, else 503.
+GET /readyz:  200 when this process can serve a customer (database and Rasa), else 503.
+GET /livez:   200 while the process answers at all (no checks: a restart would not help).
+
+Anyone gets {"status": "ok"|"degraded"}; with `Authorization: Bearer <TOLK_ADMIN_TOKEN>`
+the body also says which part is down and how, which names internal addresses and
+exception types a stranger has no business reading.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,8 @@ import asyncio
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY
+from bot.appkeys import GATEWAY, SETTINGS
+from bot.internal_secrets import bearer_matches
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -14,14 +24,27 @@ async def healthz(request: web.Request) -> web.Response:
     rasa, actions, database = await asyncio.gather(
         gateway.rasa.rasa_health(), gateway.rasa.actions_health(), _database(gateway)
     )
-    checks = {"rasa": rasa, "actions": actions, "database": database}
-    down = {name: problem for name, problem in checks.items() if problem}
-    body = {
-        "status": "ok" if not down else "degraded",
-        "checks": {name: problem or "ok" for name, problem in checks.items()},
-    }
-    if down:
-        body["down"] = sorted(down)
+    return _report(request, {"rasa": rasa, "actions": actions, "database": database})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    rasa, database = await asyncio.gather(gateway.rasa.rasa_health(), _database(gateway))
+    return _report(request, {"rasa": rasa, "database": database})
+
+
+async def livez(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def _report(request: web.Request, checks: dict[str, str | None]) -> web.Response:
+    """`checks` maps each part to None (answers) or why not."""
+    down = sorted(name for name, problem in checks.items() if problem)
+    body: dict = {"status": "degraded" if down else "ok"}
+    if bearer_matches(request.headers.get("Authorization"), request.app[SETTINGS].admin_token):
+        body["checks"] = {name: problem or "ok" for name, problem in checks.items()}
+        if down:
+            body["down"] = down
     return web.json_response(body, status=503 if down else 200)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from aiohttp import web
 from sqlalchemy.exc import OperationalError
@@ -26,22 +27,64 @@ class BadRequest(Exception):
 
 
 async def read_json(request: web.Request) -> dict:
-    """The request body as a JSON object, or BadRequest with a clear message."""
+    """The request body as a JSON object, or BadRequest with a clear message.
+
+    Only as `Content-Type: application/json` (a charset parameter is fine): a web page
+    can send a "simple" text/plain or form POST to any origin without a CORS preflight,
+    but not a JSON one, so no other site can make a visitor's browser post to us.
+    """
+    if request.content_type != "application/json":
+        raise BadRequest(
+            415, "send the body as JSON, with the header Content-Type: application/json"
+        )
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise BadRequest(413, "request body too large") from None
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except UnicodeDecodeError:
         raise BadRequest(400, "request body is not UTF-8") from None
     except json.JSONDecodeError as error:
         raise BadRequest(
             400, f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except RecursionError:  # [[[[... deeper than the parser's stack
+        raise BadRequest(400, "invalid JSON: nested too deeply") from None
+    except ValueError as error:  # NaN, or an integer of more than 4300 digits
+        raise BadRequest(400, f"invalid JSON: {error}") from None
     if not isinstance(body, dict):
         raise BadRequest(400, "expected a JSON object")
+    problem = _unstorable(body)
+    if problem:
+        raise BadRequest(400, problem)
     return body
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+# A lone surrogate ("\ud800" in JSON) is not a character: it cannot be encoded as UTF-8
+# to store, log or send on. NUL cannot be stored in a PostgreSQL text column.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(body: dict) -> str | None:
+    """Why a string somewhere in `body` cannot be stored as text, or None."""
+    pending: list[object] = [body]
+    while pending:  # no recursion: the depth is whatever the client sent
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and (found := _UNSTORABLE.search(value)):
+            if found.group() == "\x00":
+                return "strings must not contain NUL (\\u0000)"
+            return f"strings must be valid Unicode: a lone surrogate \\u{ord(found.group()):04x}"
+    return None
 
 
 @web.middleware
@@ -66,3 +109,13 @@ async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
 
 def _is_api(request: web.Request) -> bool:
     return request.path.startswith(("/api/", "/nlg", "/chat/", "/console/"))
+
+
+async def close_if_body_unread(request: web.Request, response: web.StreamResponse) -> None:
+    """Close the connection after an answer given before the body was read (401, 413, 415).
+
+    aiohttp 3.9 otherwise keeps the connection for the client's next request, which then
+    waits seconds for an answer while the unread body is drained (tests/fuzz found this)."""
+    if request.can_read_body:  # some of the body is still unread
+        response.force_close()
+        response.headers["Connection"] = "close"  # so that the client does not reuse it

@@ -6,19 +6,22 @@ whatever is down after it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.db import utcnow
 from bot.erase import Eraser
 from bot.handoff.service import HandoffService
 from bot.language import LanguageChooser
 from bot.language_names import NAMES, named_languages
+from bot.privacy import Command, notice_key, privacy_command
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
+from bot.retry import RetryPolicy
 from bot.settings import PIVOT_LANGUAGE, Settings
 from bot.speaker import Speaker
-from bot.store import Conversation, Received, Store, session_expired
+from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 
@@ -32,6 +35,8 @@ _LANGUAGE_COMMAND = re.compile(r"^/language(?:\s+(.+))?$", re.IGNORECASE | re.DO
 _HUMAN_COMMAND = re.compile(r"^/(?:human|agent|person|request_human)$", re.IGNORECASE)
 # How many earlier customer messages Rasa sees, for "asked the same again" (escalation).
 _RECENT = 3
+# How often a message waiting behind one that someone else is answering looks again.
+_WAIT_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,26 @@ class Outcome:
             "handoff": self.handoff,
         }
 
+    def then(self, later: Outcome) -> Outcome:
+        """This outcome's messages followed by `later`'s (answers in the order asked)."""
+        return Outcome(
+            later.language,
+            [*self.messages, *later.messages],
+            later.handoff or self.handoff,
+            [*self.seqs, *later.seqs],
+        )
+
+
+@dataclass
+class Retried:
+    """Stored messages answered again (bot/retry.py): what the customer was given now, how
+    many messages got their answer, and whether one still waits (newer ones wait behind)."""
+
+    outcome: Outcome
+    answered: int = 0
+    waiting: bool = False
+    conversation: Conversation | None = None
+
 
 class Gateway:
     def __init__(
@@ -73,8 +98,10 @@ class Gateway:
         translation: TranslationService,
         handoff: HandoffService,
         eraser: Eraser | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self.retry = retry or RetryPolicy.from_settings(settings)
         self.store = store
         self.rasa = rasa
         self.speaker = speaker
@@ -96,10 +123,33 @@ class Gateway:
         received, replayed = await self._receive(inbound)
         if replayed is not None:
             return replayed
+        # Older messages still unanswered (Rasa was down) are answered first, so that the
+        # customer reads answers in the order they asked; while one stays unanswered, this
+        # one waits behind it (bot/retry.py).
+        earlier = Retried(Outcome(PIVOT_LANGUAGE))
+        if received.behind:
+            earlier = await self.answer_unanswered(
+                received.conversation.id, upto=received.message_seq - 1, wait=True
+            )
+        if earlier.answered:
+            # Those answers may have changed the conversation (language, rating, erasure).
+            conversation = await self.store.conversation(inbound.sender)
+            if conversation is None:
+                return earlier.outcome
+            received = replace(received, conversation=conversation)
+        outcome = await self._answer(inbound, received, behind=earlier.waiting)
+        return earlier.outcome.then(outcome)
+
+    async def _answer(self, inbound: Inbound, received: Received, behind: bool = False) -> Outcome:
+        """Answer a stored message; `behind` an older one still unanswered, it is not sent
+        to Rasa (it would be answered first) and waits for a retry like it."""
         conversation = received.conversation
 
         seq = received.message_seq
         text = inbound.text.strip()
+        asked = privacy_command(text)
+        if asked is not None:  # on every channel, even with a person or a rating pending
+            return await self._privacy(inbound, conversation, seq, asked)
         if conversation.csat_ticket_id is not None:
             thanks = await self.handoff.rate(conversation, text)
             if thanks is not None:
@@ -112,7 +162,11 @@ class Gateway:
         if _PAYLOAD.match(text) or _HUMAN_COMMAND.match(text):
             language = conversation.language or inbound.language_hint or PIVOT_LANGUAGE
         else:
-            language = self.languages.choose(text, conversation.language, inbound.language_hint)
+            # Off the event loop: detection is bounded (bot/language.py), but CPU work on
+            # the loop stalls every channel while it runs.
+            language = await asyncio.to_thread(
+                self.languages.choose, text, conversation.language, inbound.language_hint
+            )
         await self.store.set_language(conversation.id, seq, language)
 
         ticket = await self.handoff.active(conversation.id)
@@ -136,7 +190,10 @@ class Gateway:
         replies: list[BotMessage] = []
         last_bot = await self.store.last_bot_message_at(conversation.id)
         if session_expired(last_bot, utcnow(), self.settings.session_minutes):
-            replies.append(await self.render("utter_disclosure", reply_language))
+            disclosure = await self.render("utter_disclosure", reply_language)
+            if last_bot is None:  # first contact: what we store, how long, who translates
+                disclosure = await self._with_privacy_notice(disclosure, reply_language)
+            replies.append(disclosure)
 
         if rasa_text is None:
             # Say so, list what we speak, offer a person. The message stays stored,
@@ -149,7 +206,7 @@ class Gateway:
             )
 
         status, answers, language, signals = await self._ask_rasa(
-            inbound, conversation, received.message_seq, rasa_text, language
+            inbound, conversation, received.message_seq, rasa_text, language, behind
         )
         if asks_for_person and "handoff" not in signals:
             answers = []  # Rasa or the action server is down: no apology, a person
@@ -195,10 +252,42 @@ class Gateway:
         if not self.reachable(language):
             language = PIVOT_LANGUAGE
         reply = await self.speaker.say(key, language, **values)
+        if await self.store.last_bot_message_at(conversation.id) is None:
+            reply = await self._with_privacy_notice(reply, language)
         return await self._finish(conversation, received.message_seq, "answered", [reply], language)
 
+    async def _with_privacy_notice(self, message: BotMessage, language: str) -> BotMessage:
+        """`message` (the first the customer reads) followed by the privacy notice, in one
+        message: channels show it as one, and answers keep their count."""
+        notice = await self.speaker.say(notice_key(self.translation.available), language)
+        return replace(message, text=f"{message.text}\n\n{notice.text}")
+
+    async def _privacy(
+        self, inbound: Inbound, conversation: Conversation, seq: int, asked: Command
+    ) -> Outcome:
+        """/privacy, and /delete_my_data: asks first, erases on "confirm" (its button)."""
+        hint = inbound.language_hint if inbound.language_hint in NAMES else None
+        language = conversation.language or hint or PIVOT_LANGUAGE
+        if not self.reachable(language):
+            language = PIVOT_LANGUAGE
+        reply = await self.speaker.say(asked.value, language)
+        if asked is not Command.ERASE:
+            replies = [reply]
+            last_bot = await self.store.last_bot_message_at(conversation.id)
+            if session_expired(last_bot, utcnow(), self.settings.session_minutes):
+                disclosure = await self.render("utter_disclosure", language)
+                if last_bot is None and asked is not Command.PRIVACY:  # that one says it all
+                    disclosure = await self._with_privacy_notice(disclosure, language)
+                replies.insert(0, disclosure)
+            return await self._finish(conversation, seq, "answered", replies, language)
+        if self.eraser is None:
+            raise RuntimeError("this gateway was built without an eraser")
+        await self.eraser.erase(conversation.sender)
+        # Not stored: the conversation is gone, and this answer is not the start of a new one.
+        return Outcome(language, [reply])
+
     async def _receive(self, inbound: Inbound) -> tuple[Received, Outcome | None]:
-        """Store the message; for a redelivered one, the replies it got the first time."""
+        """Store the message; for a redelivered one, its answer (given now if it had none)."""
         received = await self.store.receive(
             sender=inbound.sender,
             channel=inbound.channel,
@@ -209,10 +298,85 @@ class Gateway:
         )
         if not received.duplicate:
             return received, None
+        return received, await self._redelivered(received)
+
+    async def _redelivered(self, received: Received) -> Outcome:
+        """A message sent again (same channel message id). Still unanswered, it is answered
+        now (after older ones, once); answered, it gets its answer again, not the apology
+        it got while it waited."""
         conversation = received.conversation
-        replies = await self.store.replies_after(conversation.id, received.message_seq)
+        seq = received.message_seq
+        now = await self.answer_unanswered(conversation.id, upto=seq, wait=True)
+        if now.outcome.messages:
+            return now.outcome
+        replies = await self.store.replies_to(conversation.id, seq)
+        language = (now.conversation or conversation).language or PIVOT_LANGUAGE
+        return Outcome(
+            language, [BotMessage(reply.text) for reply in replies], seqs=[r.seq for r in replies]
+        )
+
+    async def answer_unanswered(
+        self,
+        conversation_id: int,
+        *,
+        upto: int | None = None,
+        due_only: bool = False,
+        wait: bool = False,
+    ) -> Retried:
+        """Answer a conversation's stored, unanswered messages (up to seq `upto`), oldest
+        first, stopping at the first that stays unanswered. `due_only`: leave messages
+        whose next retry is not due yet (the sweep); `wait`: for one someone else is
+        answering, wait until they are done (a live message behind it)."""
+        retried = Retried(Outcome(PIVOT_LANGUAGE))
+        for seq in await self.store.unanswered(conversation_id, upto=upto):
+            claimed = await self._claim(seq, due_only=due_only, wait=wait)
+            if claimed is None:
+                if await self.store.status(seq) in UNANSWERED:
+                    retried.waiting = True
+                    break
+                continue  # answered meanwhile by whoever held it
+            retried.conversation = claimed.conversation
+            retried.outcome = retried.outcome.then(await self._answer_claimed(claimed))
+            if await self.store.status(seq) in UNANSWERED:
+                retried.waiting = True  # still down: newer messages wait behind this one
+                break
+            retried.answered += 1
+        return retried
+
+    async def _claim(self, seq: int, *, due_only: bool, wait: bool) -> Claimed | None:
+        deadline = asyncio.get_running_loop().time() + self.retry.lease.total_seconds()
+        while True:
+            claimed = await self.store.claim(seq, due_only=due_only)
+            if claimed is not None or not wait:
+                return claimed
+            if await self.store.status(seq) not in UNANSWERED:
+                return None
+            if asyncio.get_running_loop().time() >= deadline:
+                return None
+            await asyncio.sleep(_WAIT_STEP)
+
+    async def _answer_claimed(self, claimed: Claimed) -> Outcome:
+        conversation = claimed.conversation
+        if self.retry.exhausted(claimed.attempts, claimed.created_at, utcnow()):
+            return await self._give_up(conversation, claimed.seq)
+        inbound = Inbound(
+            sender=conversation.sender,
+            channel=conversation.channel,
+            text=claimed.text,
+            customer_name=conversation.customer_name,
+            external_id=claimed.external_id,
+            timezone=conversation.timezone,
+        )
+        log.info("answering stored message %s (try %d)", claimed.seq, claimed.attempts)
+        return await self._answer(inbound, Received(conversation, claimed.seq, duplicate=False))
+
+    async def _give_up(self, conversation: Conversation, seq: int) -> Outcome:
+        """Tried often enough (or too old for the bot to answer now): a person takes it."""
+        log.warning("message %s still unanswered after all tries: to a person", seq)
         language = conversation.language or PIVOT_LANGUAGE
-        return received, Outcome(language, [BotMessage(reply.text) for reply in replies])
+        if await self.handoff.active(conversation.id) is not None:
+            return await self._finish(conversation, seq, "to_agent", [], language)
+        return await self._hand_off(conversation, seq, [], language, "unanswered", None)
 
     async def _for_rasa(
         self, text: str, language: str, conversation: Conversation, seq: int
@@ -224,7 +388,11 @@ class Gateway:
             return None
         try:
             pivot = await self.translation.translate_one(
-                text, language, PIVOT_LANGUAGE, names=[conversation.customer_name or ""]
+                text,
+                language,
+                PIVOT_LANGUAGE,
+                names=[conversation.customer_name or ""],
+                conversation_id=conversation.id,
             )
         except TranslatorError as error:
             log.warning("message %s not translated from %s: %s", seq, language, error)
@@ -233,7 +401,13 @@ class Gateway:
         return pivot.text
 
     async def _ask_rasa(
-        self, inbound: Inbound, conversation: Conversation, seq: int, text: str, language: str
+        self,
+        inbound: Inbound,
+        conversation: Conversation,
+        seq: int,
+        text: str,
+        language: str,
+        behind: bool = False,
     ) -> tuple[str, list[BotMessage], str, dict]:
         """(status, replies, language, signals): actions may switch the language, or ask
         for a person ({"handoff": ...}) or an erasure ({"erase": true})."""
@@ -242,13 +416,16 @@ class Gateway:
             "language": language,
             "channel": inbound.channel,
             "customer": {"name": conversation.customer_name},
-            "recent": [m.pivot_text or m.text for m in earlier if m.seq != seq][-_RECENT:],
+            "recent": [m.pivot_text or m.text for m in earlier if m.seq < seq][-_RECENT:],
         }
-        try:
-            answers = await self.rasa.send(inbound.sender, text, metadata)
-        except RasaUnavailable as error:
-            log.warning("message from %s kept for retry: %s", inbound.channel, error)
-            answers = []
+        answers: list[BotMessage] = []
+        if behind:
+            log.info("message from %s waits behind an older unanswered one", inbound.channel)
+        else:
+            try:
+                answers = await self.rasa.send(inbound.sender, text, metadata)
+            except RasaUnavailable as error:
+                log.warning("message from %s kept for retry: %s", inbound.channel, error)
         if not answers:
             # Rasa down, or it ran into a failing action (action server down): the
             # customer hears so, and the message stays marked for a retry.
@@ -295,4 +472,8 @@ class Gateway:
         seqs = await self.store.finish(
             conversation.id, seq, status, [r.text for r in replies], language
         )
+        if replies and not seqs:
+            # Answered by another try meanwhile, or a retry failed for a message the
+            # customer was told about already: nothing new for them.
+            replies = []
         return Outcome(language, replies, seqs=seqs)

@@ -3,6 +3,9 @@
 Rasa posts {"response": name, "arguments": {...}, "tracker": {...}, "channel": {...}}
 and shows the returned {"text", "buttons"}. The language comes from the metadata the
 gateway sent with the message, else from the stored conversation.
+
+Only Rasa may ask: it sends `Authorization: Bearer <TOLK_NLG_SECRET>` (endpoints.yml);
+anything else gets 401, since the tracker it posts decides what an answer reveals.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import logging
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY
+from bot.appkeys import GATEWAY, SETTINGS
 from bot.http_errors import json_error, read_json
+from bot.internal_secrets import bearer_matches
 
 log = logging.getLogger(__name__)
 
 
 async def nlg(request: web.Request) -> web.Response:
+    if not bearer_matches(request.headers.get("Authorization"), request.app[SETTINGS].nlg_secret):
+        return json_error(401, "/nlg answers Rasa only (Authorization: Bearer <TOLK_NLG_SECRET>)")
     gateway = request.app[GATEWAY]
     body = await read_json(request)
     name = body.get("response") or body.get("template")
@@ -35,8 +41,8 @@ async def nlg(request: web.Request) -> web.Response:
 
 
 async def _language(gateway, tracker: dict) -> str:
-    metadata = (tracker.get("latest_message") or {}).get("metadata") or {}
-    language = metadata.get("language")
+    latest = _object(tracker.get("latest_message"))
+    language = _object(latest.get("metadata")).get("language")
     if isinstance(language, str) and gateway.reachable(language):
         return language
     sender = tracker.get("sender_id")
@@ -45,6 +51,11 @@ async def _language(gateway, tracker: dict) -> str:
         if conversation and conversation.language:
             return conversation.language
     return gateway.speaker.renderer.catalogue.fallback
+
+
+def _object(value: object) -> dict:
+    """A JSON object from the tracker, or {} for anything else a caller put there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _slots(tracker: dict) -> dict:

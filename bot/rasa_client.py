@@ -29,9 +29,16 @@ class BotMessage:
 
 class RasaClient:
     def __init__(
-        self, session: aiohttp.ClientSession, rasa_url: str, actions_url: str, timeout: float
+        self,
+        session: aiohttp.ClientSession,
+        rasa_url: str,
+        actions_url: str,
+        timeout: float,
+        secret: str | None = None,
     ) -> None:
         self._session = session
+        # Rasa's channel answers the gateway only (rasa_channels/gateway.py).
+        self._headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         self._rasa_url = rasa_url
         self._actions_url = actions_url
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -40,7 +47,10 @@ class RasaClient:
         payload = {"sender": sender, "message": text, "metadata": metadata}
         try:
             async with self._session.post(
-                f"{self._rasa_url}/webhooks/rest/webhook", json=payload, timeout=self._timeout
+                f"{self._rasa_url}/webhooks/rest/webhook",
+                json=payload,
+                headers=self._headers,
+                timeout=self._timeout,
             ) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {response.status}")

@@ -8,7 +8,7 @@ from bot.channels import rest, webchat
 from bot.console import views as console
 from bot.content_reload import reload_content
 from bot.handoff import api as agent_api
-from bot.health import healthz
+from bot.health import healthz, livez, readyz
 from bot.nlg import nlg
 from bot.telegram.channel import webhook as telegram_webhook
 
@@ -21,6 +21,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/conversations/{sender}/messages", rest.get_messages)
     app.router.add_post("/api/v1/content/reload", reload_content)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/livez", livez)
     app.router.add_post("/nlg", nlg)
     agent_api.setup(app)
     app.router.add_post("/telegram/webhook", telegram_webhook)

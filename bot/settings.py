@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import internal_secrets
+from bot.ratelimit import Rate, parse_rate
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NATIVE_LANGUAGES = ("en", "nl", "he", "fa", "vi")
 PIVOT_LANGUAGE = "en"
 TRANSLATORS = ("none", "google", "deepl", "microsoft", "libre", "mymemory")
+
+
+# Rate limit defaults (TOLK_RATE_*, TOLK_LOGIN_FAILURES*): so many per so many seconds.
+_RATES = {
+    "sender": Rate(20, 10),
+    "address": Rate(60, 10),
+    "reads": Rate(300, 10),
+    "new_conversations": Rate(30, 600),
+    "login": Rate(5, 60),
+    "login_address": Rate(20, 600),
+}
 
 
 class SettingsError(ValueError):
@@ -45,6 +60,13 @@ class Settings:
     # Misunderstood messages in a row before a person takes over.
     handoff_after_misunderstandings: int = 2
     sweep_seconds: float = 5.0
+    # Messages stored but not answered (Rasa or actions were down): looked for this often,
+    # first retried this long after failing (doubling), handed to a person after this many
+    # tries (bot/retry.py).
+    retry_seconds: float = 30.0
+    retry_attempts: int = 6
+    # Conversations (and all their data) idle longer than this are erased (bot/erase.py).
+    retention_days: int = 365
     # Rasa's SQL tracker store (endpoints.yml), for erasing a customer's tracker.
     tracker_url: str | None = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.db'}"
     telegram_token: str | None = None
@@ -59,6 +81,24 @@ class Settings:
     shop_key: str | None = None
     # How often (seconds) the service looks for edited locales/*.yml and serves them.
     content_poll_seconds: float = 2.0
+    # Behind a TLS-terminating reverse proxy: believe its X-Forwarded-Proto, so that
+    # cookies are Secure (bot/tls.py). Off: anyone could send the header.
+    trust_proxy: bool = False
+    # Rate limits on customer routes (bot/limits.py): messages per sender; requests per
+    # client address (writes, and reads such as the web chat's polling); new conversations
+    # per address. Console logins: failures per address and name, and per address.
+    rate_per_sender: Rate = _RATES["sender"]
+    rate_per_address: Rate = _RATES["address"]
+    rate_reads_per_address: Rate = _RATES["reads"]
+    rate_new_conversations: Rate = _RATES["new_conversations"]
+    login_failures: Rate = _RATES["login"]
+    login_failures_per_address: Rate = _RATES["login_address"]
+    # Secrets between our own processes (bot/internal_secrets.py); from_env always has
+    # them, from the environment or var/secrets/. Unset, /nlg and the admin routes refuse.
+    rasa_secret: str | None = field(default=None, repr=False)
+    actions_secret: str | None = field(default=None, repr=False)
+    nlg_secret: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +111,9 @@ class Settings:
 
         def number(name: str, field: str, kind: type):
             return _number(name, get(name, None), getattr(defaults, field), kind)
+
+        def rate(name: str, field: str) -> Rate:
+            return _rate(name, get(name, None), getattr(defaults, field))
 
         languages = tuple(
             code.strip().lower()
@@ -124,7 +167,25 @@ class Settings:
                 f"TOLK_SHOP_URL must be an http:// or https:// address, got {shop_url!r}"
             )
 
+        host = get("TOLK_HOST", defaults.host) or defaults.host
+        api_token = get("TOLK_API_TOKEN", None)
+        if not api_token and not _loopback(host):
+            raise SettingsError(
+                f"TOLK_HOST={host} listens beyond this machine, so TOLK_API_TOKEN must be "
+                "set: without it anyone who can reach the port can post and read as any "
+                "REST sender (or keep TOLK_HOST=127.0.0.1 behind a reverse proxy)"
+            )
+
+        try:
+            internal = internal_secrets.resolve(env, PROJECT_ROOT / "var" / "secrets")
+        except (internal_secrets.SecretError, OSError) as error:
+            raise SettingsError(str(error)) from None
+
         return cls(
+            rasa_secret=internal[internal_secrets.RASA_SECRET],
+            actions_secret=internal[internal_secrets.ACTIONS_SECRET],
+            nlg_secret=internal[internal_secrets.NLG_SECRET],
+            admin_token=internal[internal_secrets.ADMIN_TOKEN],
             shop_url=shop_url,
             shop_key=get("TOLK_SHOP_KEY", None),
             telegram_token=telegram_token,
@@ -142,9 +203,10 @@ class Settings:
             database_url=get("TOLK_DATABASE_URL", defaults.database_url) or "",
             rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
             actions_url=(get("TOLK_ACTIONS_URL", defaults.actions_url) or "").rstrip("/"),
-            api_token=get("TOLK_API_TOKEN", None),
+            api_token=api_token,
             languages=languages,
-            host=get("TOLK_HOST", defaults.host) or defaults.host,
+            host=host,
+            trust_proxy=_flag("TOLK_TRUST_PROXY", get("TOLK_TRUST_PROXY", None)),
             port=number("TOLK_PORT", "port", int),
             support_email=get("TOLK_SUPPORT_EMAIL", defaults.support_email) or "",
             rasa_timeout=number("TOLK_RASA_TIMEOUT", "rasa_timeout", float),
@@ -153,8 +215,40 @@ class Settings:
                 "TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "handoff_after_misunderstandings", int
             ),
             sweep_seconds=number("TOLK_SWEEP_SECONDS", "sweep_seconds", float),
+            retry_seconds=number("TOLK_RETRY_SECONDS", "retry_seconds", float),
+            retry_attempts=number("TOLK_RETRY_ATTEMPTS", "retry_attempts", int),
+            retention_days=number("TOLK_RETENTION_DAYS", "retention_days", int),
             content_poll_seconds=number("TOLK_CONTENT_POLL_SECONDS", "content_poll_seconds", float),
+            rate_per_sender=rate("TOLK_RATE_PER_SENDER", "rate_per_sender"),
+            rate_per_address=rate("TOLK_RATE_PER_ADDRESS", "rate_per_address"),
+            rate_reads_per_address=rate("TOLK_RATE_READS_PER_ADDRESS", "rate_reads_per_address"),
+            rate_new_conversations=rate("TOLK_RATE_NEW_CONVERSATIONS", "rate_new_conversations"),
+            login_failures=rate("TOLK_LOGIN_FAILURES", "login_failures"),
+            login_failures_per_address=rate(
+                "TOLK_LOGIN_FAILURES_PER_ADDRESS", "login_failures_per_address"
+            ),
         )
+
+
+def _loopback(host: str) -> bool:
+    """Whether a listen address is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
 
 
 def _number(name: str, raw: str | None, default, kind):
@@ -167,3 +261,12 @@ def _number(name: str, raw: str | None, default, kind):
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _rate(name: str, raw: str | None, default: Rate) -> Rate:
+    if raw is None:
+        return default
+    try:
+        return parse_rate(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error}") from None

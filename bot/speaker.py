@@ -19,6 +19,8 @@ class Speaker:
             "support_email": self.settings.support_email,
             "languages": ", ".join(display_name(code) for code in self.settings.languages),
             "language": own_name(language) if language else "",
+            # The privacy notice and /privacy say how long we keep a conversation.
+            "retention_days": self.settings.retention_days,
         }
 
     async def say(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, exists, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import conversations, messages, utcnow
+from bot.retry import RetryPolicy
+from bot.senders import check_key
+
+# Customer messages without their answer yet: `received` is being answered (until its
+# `not_before`, the lease of whoever answers it), `failed` waits for a retry (from its
+# `not_before`). Every other status is final. See bot/retry.py.
+UNANSWERED = ("received", "failed")
 
 
 class StoreUnavailable(RuntimeError):
@@ -19,7 +26,7 @@ class StoreUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Conversation:
     id: int
-    sender: str
+    sender: str  # the conversation key, channel first (bot/senders.py)
     channel: str
     language: str | None
     customer_name: str | None
@@ -53,11 +60,26 @@ class Received:
     conversation: Conversation
     message_seq: int
     duplicate: bool
+    # An older message of the conversation still waits for its answer (bot/retry.py).
+    behind: bool = False
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An unanswered message this caller now answers (and nobody else, until the lease ends)."""
+
+    conversation: Conversation
+    seq: int
+    text: str
+    external_id: str | None
+    attempts: int  # this try included
+    created_at: datetime
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, retry: RetryPolicy | None = None) -> None:
         self._engine = engine
+        self._retry = retry or RetryPolicy()
 
     async def ping(self) -> None:
         async with self._engine.connect() as connection:
@@ -75,9 +97,11 @@ class Store:
     ) -> Received:
         """Store an inbound message before anything else happens to it.
 
-        A message whose channel id was stored already is reported as a duplicate and
-        not stored again.
+        `sender` is the conversation key (bot/senders.py), which must be `channel`'s. A
+        message whose channel id was stored already is reported as a duplicate and not
+        stored again.
         """
+        check_key(sender, channel)
         now = utcnow()
         try:
             async with self._engine.begin() as connection:
@@ -100,11 +124,25 @@ class Store:
                         text=text,
                         language=conversation.language,
                         external_id=external_id,
+                        # Claimed by this request from the start (bot/retry.py).
                         status="received",
+                        attempts=1,
+                        not_before=now + self._retry.lease,
                         created_at=now,
                     )
                 )
-                return Received(conversation, result.inserted_primary_key[0], duplicate=False)
+                seq = result.inserted_primary_key[0]
+                behind = await connection.scalar(
+                    select(
+                        exists().where(
+                            messages.c.conversation_id == conversation.id,
+                            messages.c.id < seq,
+                            messages.c.author == "customer",
+                            messages.c.status.in_(UNANSWERED),
+                        )
+                    )
+                )
+                return Received(conversation, seq, duplicate=False, behind=bool(behind))
         except IntegrityError:
             # Two deliveries of one message raced; the other one stored it.
             return await self.receive(
@@ -182,13 +220,129 @@ class Store:
         language: str | None,
     ) -> list[int]:
         """Store the bot's replies and the customer message's outcome together; the
-        replies' seqs."""
+        replies' seqs.
+
+        Nothing is stored (and no seqs returned) when the message was answered meanwhile
+        by another try, so that it is answered once; nor when a try fails for a message
+        the customer was already told about (one apology per message, not one per retry).
+        """
+        now = utcnow()
         async with self._engine.begin() as connection:
-            seqs = await _insert_bot_messages(connection, conversation_id, replies, language)
-            await connection.execute(
-                update(messages).where(messages.c.id == message_seq).values(status=status)
+            # The conditional UPDATE first: it takes the row (the write lock on SQLite), so
+            # two tries finishing together cannot both pass.
+            result = await connection.execute(
+                update(messages)
+                .where(messages.c.id == message_seq, messages.c.status.in_(UNANSWERED))
+                .values(status=status, not_before=None)
             )
-        return seqs
+            if not result.rowcount:
+                return []
+            kind = None
+            if status == "failed":
+                kind = "failed"  # said while unanswered; not replayed once answered
+                attempts = await connection.scalar(
+                    select(messages.c.attempts).where(messages.c.id == message_seq)
+                )
+                await connection.execute(
+                    update(messages)
+                    .where(messages.c.id == message_seq)
+                    .values(not_before=now + self._retry.backoff(attempts or 1))
+                )
+                told = await connection.scalar(
+                    select(exists().where(messages.c.reply_to == message_seq))
+                )
+                if told:
+                    return []
+            return await _insert_bot_messages(
+                connection, conversation_id, replies, language, reply_to=message_seq, kind=kind
+            )
+
+    async def claim(self, seq: int, *, due_only: bool) -> Claimed | None:
+        """Take an unanswered message to answer it now; None when it is answered, being
+        answered by someone else (their lease runs), or (`due_only`) waiting for its retry.
+
+        One UPDATE decides, so of two callers at most one gets it.
+        """
+        now = utcnow()
+        waited = or_(messages.c.not_before.is_(None), messages.c.not_before <= now)
+        free = or_(
+            and_(messages.c.status == "received", waited),  # a crashed try, or never tried
+            and_(messages.c.status == "failed", waited if due_only else true()),
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(messages)
+                .where(messages.c.id == seq, messages.c.author == "customer", free)
+                .values(
+                    status="received",
+                    attempts=func.coalesce(messages.c.attempts, 0) + 1,
+                    not_before=now + self._retry.lease,
+                )
+            )
+            if not result.rowcount:
+                return None
+            row = (
+                await connection.execute(
+                    select(
+                        messages.c.text,
+                        messages.c.external_id,
+                        messages.c.attempts,
+                        messages.c.created_at.label("stored_at"),
+                        conversations,
+                    )
+                    .join(conversations, conversations.c.id == messages.c.conversation_id)
+                    .where(messages.c.id == seq)
+                )
+            ).one()
+        return Claimed(
+            Conversation(
+                row.id,
+                row.sender,
+                row.channel,
+                row.language,
+                row.customer_name,
+                row.timezone,
+                row.csat_ticket_id,
+            ),
+            seq,
+            row.text,
+            row.external_id,
+            row.attempts,
+            row.stored_at,
+        )
+
+    async def status(self, seq: int) -> str | None:
+        """A customer message's status; None when it is gone (erased)."""
+        async with self._engine.connect() as connection:
+            return await connection.scalar(select(messages.c.status).where(messages.c.id == seq))
+
+    async def unanswered(self, conversation_id: int, *, upto: int | None = None) -> list[int]:
+        """The conversation's customer messages still without an answer, oldest first
+        (those up to and including `upto` only, when given)."""
+        query = select(messages.c.id).where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.author == "customer",
+            messages.c.status.in_(UNANSWERED),
+        )
+        if upto is not None:
+            query = query.where(messages.c.id <= upto)
+        async with self._engine.connect() as connection:
+            return list(await connection.scalars(query.order_by(messages.c.id)))
+
+    async def with_unanswered(self, now: datetime) -> list[int]:
+        """Conversations with a message whose (re)try is due, longest waiting first."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(messages.c.conversation_id, func.min(messages.c.id).label("first"))
+                .where(
+                    messages.c.author == "customer",
+                    messages.c.status.in_(UNANSWERED),
+                    or_(messages.c.not_before.is_(None), messages.c.not_before <= now),
+                )
+                .group_by(messages.c.conversation_id)
+                .order_by("first")
+            )
+            return [row.conversation_id for row in rows]
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:
         async with self._engine.connect() as connection:
@@ -197,6 +351,24 @@ class Store:
                     messages.c.conversation_id == conversation_id, messages.c.author == "bot"
                 )
             )
+
+    async def replies_to(self, conversation_id: int, seq: int) -> list[StoredMessage]:
+        """What the bot answered customer message `seq`: once it has its answer, that
+        answer (not the apology said while it waited); before, what it was told so far."""
+        async with self._engine.connect() as connection:
+            status = await connection.scalar(select(messages.c.status).where(messages.c.id == seq))
+            rows = (
+                await connection.execute(
+                    select(messages)
+                    .where(messages.c.reply_to == seq, messages.c.author == "bot")
+                    .order_by(messages.c.id)
+                )
+            ).all()
+        if not rows:  # answered before replies were linked to their message, or silently
+            return await self.replies_after(conversation_id, seq)
+        if status not in UNANSWERED:
+            rows = [row for row in rows if row.status != "failed"]
+        return [_stored(row) for row in rows]
 
     async def replies_after(self, conversation_id: int, seq: int) -> list[StoredMessage]:
         """Bot replies stored after customer message `seq`, up to the next customer message."""
@@ -299,7 +471,12 @@ class Store:
 
 
 async def _insert_bot_messages(
-    connection, conversation_id: int, texts: list[str], language: str | None
+    connection,
+    conversation_id: int,
+    texts: list[str],
+    language: str | None,
+    reply_to: int | None = None,
+    kind: str | None = None,
 ) -> list[int]:
     now = utcnow()
     seqs = []
@@ -310,6 +487,8 @@ async def _insert_bot_messages(
                 author="bot",
                 text=said,
                 language=language,
+                reply_to=reply_to,
+                status=kind,
                 created_at=now,
             )
         )

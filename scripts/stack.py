@@ -1,11 +1,18 @@
 """Start Rasa, the action server and the bot together; used by `make run` and the e2e tests.
 
-.venv/bin/python -m scripts.stack            # default ports, stays in the foreground
+.venv/bin/python -m scripts.stack                # ports from TOLK_PORT, TOLK_RASA_PORT,
+                                                 # TOLK_ACTIONS_PORT; stays in the foreground
+.venv/bin/python -m scripts.stack --check-ports  # exit 1, naming the process, if one is taken
+
+Every child runs in a process group of its own (a Ctrl-C in the terminal reaches only this
+launcher, which stops them in order) and dies with the launcher even if it is killed
+(scripts/die_with_parent.py). Stopping sends SIGTERM to every group at once and SIGKILL to
+whatever still runs STOP_SECONDS later: all three are gone within 10 s.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
 import signal
 import socket
@@ -14,12 +21,30 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot import internal_secrets
+from bot.logs import quiet_environment, start_redacting
+from scripts.die_with_parent import on_parent_death
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "tolk.tar.gz"
+# The variable that moves each process, as the README documents them.
+PORT_VARIABLES = {"bot": "TOLK_PORT", "rasa": "TOLK_RASA_PORT", "actions": "TOLK_ACTIONS_PORT"}
+# SIGTERM, then this long to finish what they do, then SIGKILL (which takes a moment).
+STOP_SECONDS = 6.0
+KILL_WAIT_SECONDS = 2.0
+
+
+class StackError(RuntimeError):
+    """The stack cannot start as configured; the message says what to do."""
+
+
+class Stopped(Exception):
+    """Asked to stop (Ctrl-C, SIGTERM) while starting; what had started is stopped."""
 
 
 @dataclass
@@ -27,6 +52,28 @@ class Ports:
     rasa: int = 5005
     actions: int = 5055
     bot: int = 8080
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Ports:
+        defaults = cls()
+        values = {}
+        for name, variable in PORT_VARIABLES.items():
+            raw = env.get(variable, "").strip()
+            if not raw:
+                values[name] = getattr(defaults, name)
+                continue
+            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+                raise StackError(f"{variable} must be a port number (1-65535), got {raw!r}")
+            values[name] = int(raw)
+        ports = cls(**values)
+        seen: dict[int, str] = {}
+        for name, port in vars(ports).items():
+            if port in seen:
+                raise StackError(
+                    f"{PORT_VARIABLES[seen[port]]} and {PORT_VARIABLES[name]} are both {port}"
+                )
+            seen[port] = name
+        return ports
 
 
 @dataclass
@@ -36,111 +83,129 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    stop_seconds: float = STOP_SECONDS
+    stop_requested: bool = False
+    _hurry: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], workdir: Path) -> Stack:
+        """The stack `make run` starts: ports and everything else from the environment."""
+        return cls(Ports.from_env(env), workdir, env=dict(env))
 
     @property
     def bot_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.bot}"
 
+    @property
+    def admin_token(self) -> str:
+        return self.secrets[internal_secrets.ADMIN_TOKEN]
+
     def start(self, timeout: float = 240) -> None:
-        busy = [f"{name} port {port}" for name, port in vars(self.ports).items() if _in_use(port)]
-        if busy:
-            raise RuntimeError(
-                f"{', '.join(busy)} already in use: is Tolk (or another server) running?"
-            )
+        problems = busy(self.ports)
+        if problems:
+            raise StackError("\n".join(problems))
         self.workdir.mkdir(parents=True, exist_ok=True)
-        endpoints = self._endpoints()
-        base_env = {
+        # var/secrets/ for `make run`: where `python -m bot ...` finds the same values.
+        self.secrets = internal_secrets.resolve(
+            {**os.environ, **self.env}, self.workdir / "secrets"
+        )
+        try:
+            for name, (command, env) in self.plan().items():
+                if self.stop_requested:
+                    raise Stopped
+                self.spawn(name, command, env)
+            self.wait_healthy(timeout)
+        except BaseException:  # Ctrl-C or a failure while starting: nothing stays behind
+            self.stop()
+            raise
+
+    def plan(self) -> dict[str, tuple[list[str], dict[str, str]]]:
+        """Each process's command and environment, in the order they start."""
+        tracker_db = self.workdir / "rasa-tracker.db"
+        base = {
             **os.environ,
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONPATH": str(ROOT),
             **self.env,
+            **self.secrets,
+            # endpoints.yml reads these (Rasa expands ${...}); the bot reads TOLK_PORT.
+            **{PORT_VARIABLES[name]: str(port) for name, port in vars(self.ports).items()},
+            "TOLK_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
+            "TOLK_ACTIONS_URL": f"http://127.0.0.1:{self.ports.actions}",
+            "TOLK_RASA_TRACKER_DB": str(tracker_db),
+            # Rasa's tracker store, so that erasing a customer erases their tracker too.
+            "TOLK_TRACKER_URL": f"sqlite:///{tracker_db}",
         }
+        # Rasa imports rasa_channels/ and the action server actions/ from the checkout.
+        extra = base.get("PYTHONPATH", "")
+        base["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), *(p for p in extra.split(os.pathsep) if p and p != str(ROOT))]
+        )
         # The bot and the action server (account forms, demo shop) share one database.
-        base_env["TOLK_DATABASE_URL"] = base_env.get(
-            "TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}"
-        )
-        self._spawn(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "-p",
-                str(self.ports.actions),
-            ],
-            {**base_env, "SANIC_HOST": "127.0.0.1"},
-        )
-        self._spawn(
-            "rasa",
-            [
-                str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-                "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
-                "-p", str(self.ports.rasa),
-            ],
-            base_env,
-        )  # fmt: skip
-        self._spawn(
-            "bot",
-            [str(BIN / "python"), "-m", "bot", "serve"],
-            {
-                **base_env,
-                "TOLK_PORT": str(self.ports.bot),
-                "TOLK_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
-                "TOLK_ACTIONS_URL": f"http://127.0.0.1:{self.ports.actions}",
-                # Rasa's tracker store, so that erasing a customer erases their tracker too.
-                "TOLK_TRACKER_URL": f"sqlite:///{self.workdir / 'rasa-tracker.db'}",
-            },
-        )
-        self.wait_healthy(timeout)
+        base.setdefault("TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}")
+        rasa_env = {k: v for k, v in base.items() if k != internal_secrets.ADMIN_TOKEN}
+        return {
+            "actions": (
+                [str(BIN / "python"), "-m", "scripts.actions_server",
+                 "--host", "127.0.0.1", "--port", str(self.ports.actions)],
+                base,
+            ),
+            "rasa": (
+                [str(BIN / "rasa"), "run", "--model", str(MODEL),
+                 "--endpoints", str(ROOT / "endpoints.yml"),
+                 "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
+                 "-p", str(self.ports.rasa)],
+                rasa_env,
+            ),
+            "bot": ([str(BIN / "python"), "-m", "bot", "serve"], base),
+        }  # fmt: skip
 
-    def _endpoints(self) -> Path:
-        """endpoints.yml pointed at this stack's ports and tracker database."""
-        text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
-        text = text.replace("127.0.0.1:5055", f"127.0.0.1:{self.ports.actions}")
-        text = text.replace("127.0.0.1:8080", f"127.0.0.1:{self.ports.bot}")
-        text = text.replace(
-            '"var/rasa-tracker.db"', json.dumps(str(self.workdir / "rasa-tracker.db"))
-        )
-        path = self.workdir / "endpoints.yml"
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.commands[name] = (command, env)
-        log = open(self.workdir / f"{name}.log", "ab")
+        guarded = [sys.executable, "-m", "scripts.die_with_parent", str(os.getpid()), *command]
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            guarded,
+            cwd=ROOT,
+            env=quiet_environment(env),  # never Rasa's DEBUG, which logs every message
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        # The log gets the output redacted: no customer's text, address or number in it.
+        start_redacting(self.processes[name].stdout, open(self.workdir / f"{name}.log", "ab"))
 
     def revive(self, timeout: float = 240) -> None:
         """Start again whatever was stopped (tests that stop parts of the stack use it)."""
         for name, process in list(self.processes.items()):
             if process.poll() is not None:
-                self._spawn(name, *self.commands[name])
+                self.spawn(name, *self.commands[name])
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         while time.monotonic() < deadline:
+            if self.stop_requested:
+                raise Stopped
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{name} exited with {process.returncode}: {self.tail(name)}"
-                    )
+                    raise StackError(f"{name} exited with {process.returncode}: {self.tail(name)}")
+            request = urllib.request.Request(
+                f"{self.bot_url}/healthz",
+                headers={"Authorization": f"Bearer {self.secrets.get('TOLK_ADMIN_TOKEN')}"},
+            )
             try:
-                with urllib.request.urlopen(f"{self.bot_url}/healthz", timeout=5) as response:
+                with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
                         return
             except urllib.error.HTTPError as error:
                 last = error.read().decode(errors="replace")
             except (urllib.error.URLError, OSError) as error:
                 last = str(error)
-            time.sleep(1)
-        raise RuntimeError(f"not healthy after {timeout:.0f}s: {last}")
+            time.sleep(0.5)
+        raise StackError(f"not healthy after {timeout:.0f}s: {last}")
 
     def tail(self, name: str, lines: int = 30) -> str:
         path = self.workdir / f"{name}.log"
@@ -150,30 +215,110 @@ class Stack:
             else ""
         )
 
-    def stop(self, name: str | None = None) -> None:
+    def request_stop(self) -> None:
+        """From a signal handler: stop soon; asked twice, kill without waiting."""
+        if self.stop_requested:
+            self._hurry = True
+        self.stop_requested = True
+
+    def stop(self, name: str | None = None) -> list[str]:
+        """SIGTERM to each process group at once, SIGKILL after `stop_seconds`; the names
+        of the processes that had to be killed."""
         names = [name] if name else list(self.processes)
-        for each in names:
-            process = self.processes.get(each)
-            if process and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for each in names:
-            process = self.processes.get(each)
-            if process:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+        running = {
+            each: process
+            for each in names
+            if (process := self.processes.get(each)) and process.poll() is None
+        }
+        for process in running.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_seconds
+        while (
+            time.monotonic() < deadline
+            and not self._hurry
+            and any(process.poll() is None for process in running.values())
+        ):
+            time.sleep(0.05)
+        killed = [each for each, process in running.items() if process.poll() is None]
+        for process in running.values():
+            # Also what the leader left behind in its group.
+            _signal_group(process, signal.SIGKILL)
+        for process in running.values():
+            try:
+                process.wait(timeout=KILL_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass  # stuck in the kernel; nothing more a launcher can do
+        return killed
 
 
-def _in_use(port: int) -> bool:
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def busy(ports: Ports) -> list[str]:
+    """A sentence per port that something already listens on, naming that process."""
+    problems = []
+    for name, port in vars(ports).items():
+        owners = listeners(port)
+        if not owners and not _answers(port):
+            continue
+        variable = PORT_VARIABLES[name]
+        if owners:
+            who = "; ".join(f"pid {pid}: {command}" for pid, command in owners)
+            hint = f"stop it (kill {' '.join(str(pid) for pid, _ in owners)})"
+        else:
+            who = "a process this user cannot see"
+            hint = f"find it with `sudo ss -ltnp 'sport = :{port}'`"
+        problems.append(
+            f"port {port} ({name}, {variable}) is taken by {who}. "
+            f"A Tolk still running? {hint.capitalize()}, or use another port: "
+            f"{variable}={port + 1} make run"
+        )
+    return problems
+
+
+def _answers(port: int) -> bool:
     with socket.socket() as probe:
+        probe.settimeout(1)
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _stop_on_sigterm(signum, frame) -> None:
-    # `kill` (or a process manager) stops the stack as Ctrl-C does, children included.
-    raise KeyboardInterrupt
+def listeners(port: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process listening on TCP `port`, from /proc.
+
+    Standard Linux, no extra package: the listening sockets' inodes from /proc/net/tcp
+    and tcp6, then the processes holding them from /proc/<pid>/fd. Processes of other
+    users are invisible unless we are root."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    owners = []
+    if not inodes:
+        return owners
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            holds = any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir())
+            if holds:
+                raw = (proc / "cmdline").read_bytes()
+                owners.append(
+                    (int(proc.name), raw.replace(b"\0", b" ").decode(errors="replace").strip())
+                )
+        except OSError:  # gone meanwhile, or another user's
+            continue
+    return sorted(owners)
 
 
 def _telegram_line() -> str:
@@ -184,46 +329,98 @@ def _telegram_line() -> str:
     return f"  Telegram:   on ({how}); errors in var/bot.log\n"
 
 
-def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+def _where_admin_token(stack: Stack) -> str:
+    if stack.env.get(internal_secrets.ADMIN_TOKEN, "").strip():
+        return "$TOLK_ADMIN_TOKEN"
+    return f"$(cat {_shown(stack.workdir / 'secrets' / 'admin_token')})"
+
+
+def _shown(path: Path) -> str:
+    """`var/bot.log` rather than the full path, when under the checkout."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def serve(stack: Stack) -> int:
+    """Start `stack`, say where to chat, and stop it all on Ctrl-C, SIGTERM or SIGHUP, or
+    when the parent (`make run`) exits."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stack.request_stop())
+    parent = os.getppid()
+    # `make` does not pass a SIGTERM on to its command, but its exit reaches us this way.
+    on_parent_death(signal.SIGTERM)
+    if os.getppid() != parent:
+        return 1  # gone already
+    logs = ", ".join(_shown(stack.workdir / f"{name}.log") for name in ("bot", "rasa", "actions"))
+    print("Starting the action server, Rasa and the bot (Rasa takes about 30 s to load)...")
+    try:
+        stack.start()
+    except Stopped:
+        print("stopped before Tolk was up", flush=True)
+        return 0
+    except (StackError, internal_secrets.SecretError, OSError) as error:
+        print(f"Tolk did not start: {error}\nLogs: {logs}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        print(
+            f"\nTolk is running.\n"
+            f"  Web chat:   {stack.bot_url}/\n"
+            f"  REST API:   POST {stack.bot_url}/api/v1/messages  "
+            f'{{"sender": "me", "text": "hi"}}\n'
+            f"  Console:    {stack.bot_url}/console  (agents: python -m bot agents add --help)\n"
+            f"  Health:     {stack.bot_url}/healthz  (which part is down: "
+            f"Authorization: Bearer {_where_admin_token(stack)})\n"
+            f"  Rasa:       http://127.0.0.1:{stack.ports.rasa}   "
+            f"actions: http://127.0.0.1:{stack.ports.actions}\n"
+            f"{_telegram_line()}"
+            f"  Logs:       {logs}\n"
+            f"Press Ctrl-C to stop.",
+            flush=True,
+        )
+        while not stack.stop_requested:
+            crashed = [n for n, process in stack.processes.items() if process.poll() is not None]
+            if crashed:
+                print(
+                    f"{', '.join(crashed)} stopped; see {_shown(stack.workdir / crashed[0])}.log",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(0.2)
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        killed = stack.stop()
+        if killed:
+            print(
+                f"{', '.join(killed)} did not stop within {stack.stop_seconds:.0f} s of "
+                "SIGTERM: killed",
+                file=sys.stderr,
+            )
+        print("stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack", description=__doc__)
+    parser.add_argument(
+        "--check-ports", action="store_true", help="exit 1 if a port is taken, naming who"
+    )
+    args = parser.parse_args(argv)
+    try:
+        stack = Stack.from_env(os.environ, ROOT / "var")
+    except StackError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.check_ports:
+        problems = busy(stack.ports)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if problems else 0
     if not MODEL.exists():
         print(
             "No trained model: run `make train` (or `make run`, which trains first).",
             file=sys.stderr,
         )
         return 1
-    stack = Stack(Ports(), ROOT / "var")
-    print("Starting the action server, Rasa and the bot (Rasa takes about 30 s to load)...")
-    try:
-        stack.start()
-    except RuntimeError as error:
-        print(
-            f"Tolk did not start: {error}\nLogs: var/actions.log, var/rasa.log, var/bot.log",
-            file=sys.stderr,
-        )
-        stack.stop()
-        return 1
-    print(
-        f"\nTolk is running.\n"
-        f"  Web chat:   {stack.bot_url}/\n"
-        f'  REST API:   POST {stack.bot_url}/api/v1/messages  {{"sender": "me", "text": "hi"}}\n'
-        f"  Console:    {stack.bot_url}/console  (agents: python -m bot agents add --help)\n"
-        f"  Health:     {stack.bot_url}/healthz\n"
-        f"{_telegram_line()}"
-        f"  Logs:       var/bot.log, var/rasa.log, var/actions.log\n"
-        f"Press Ctrl-C to stop."
-    )
-    try:
-        while all(process.poll() is None for process in stack.processes.values()):
-            time.sleep(1)
-        crashed = [name for name, process in stack.processes.items() if process.poll() is not None]
-        print(f"{', '.join(crashed)} stopped; see var/{crashed[0]}.log", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nstopping...")
-        return 0
-    finally:
-        stack.stop()
+    return serve(stack)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ from bot.app import create_app
 from bot.settings import Settings
 
 REPORTS: list[str] = []
+# What Rasa sends to /nlg and operators send to the admin routes (bot/internal_secrets.py).
+NLG_SECRET = "nlg-secret-for-the-tests"
+ADMIN_TOKEN = "admin-token-for-the-tests"
+NLG_HEADERS = {"Authorization": f"Bearer {NLG_SECRET}"}
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @dataclass
@@ -55,7 +60,7 @@ class FakeRasa:
         async with ClientSession() as session:
             for name in self.responses:
                 body = {"response": name, "arguments": {}, "tracker": tracker, "channel": {}}
-                async with session.post(self.nlg_url, json=body) as response:
+                async with session.post(self.nlg_url, json=body, headers=NLG_HEADERS) as response:
                     rendered.append(await response.json())
         return rendered
 
@@ -85,6 +90,8 @@ def settings(tmp_path: Path, rasa_url: str) -> Settings:
         rasa_url=rasa_url,
         actions_url=rasa_url,
         rasa_timeout=5,
+        nlg_secret=NLG_SECRET,
+        admin_token=ADMIN_TOKEN,
     )
 
 

@@ -27,7 +27,8 @@ from multidict import MultiDictProxy
 BOT_ID = 123456
 BOT_USERNAME = "tolk_test_bot"
 BOT_FIRST_NAME = "Tolk"
-FILE_BYTES = b"\xff\xd8fake-jpeg"
+# Starts like a JPEG (FF D8 FF), as the bot reads a file's type from its first bytes.
+FILE_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00fake-jpeg"
 # A user id for group messages, where the chat id (negative) cannot double as the user's.
 GROUP_USER_ID = 4242
 MAX_TEXT_LENGTH = 4096
@@ -89,6 +90,7 @@ class FakeTelegram:
       webhooks: the parameters of each accepted setWebhook
       answered: the parameters of each answerCallbackQuery
       downloads: the file_path of each file download
+      files: file_id -> (file_path, content) for files other than the default JPEG
       fail_next: injected errors, see `_injected_failure`
     """
 
@@ -105,6 +107,7 @@ class FakeTelegram:
     webhooks: list[dict] = field(default_factory=list)
     answered: list[dict] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     fail_next: list[dict] = field(default_factory=list)
     # "" when no webhook is set; while one is, getUpdates answers 409 as Telegram does.
     webhook_url: str = ""
@@ -315,12 +318,13 @@ class FakeTelegram:
         file_id = params.get("file_id")
         if not file_id:
             return _error(HTTPStatus.BAD_REQUEST, "Bad Request: invalid file_id")
+        path, content = self.files.get(file_id, (f"photos/{file_id}.jpg", self.file_bytes))
         return _ok(
             {
                 "file_id": file_id,
                 "file_unique_id": f"unique-{file_id}",
-                "file_size": len(self.file_bytes),
-                "file_path": f"photos/{file_id}.jpg",
+                "file_size": len(content),
+                "file_path": path,
             }
         )
 
@@ -330,7 +334,11 @@ class FakeTelegram:
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return _error(HTTPStatus.UNAUTHORIZED, "Unauthorized")
-        self.downloads.append(request.match_info["file_path"])
+        path = request.match_info["file_path"]
+        self.downloads.append(path)
+        for known_path, content in self.files.values():
+            if known_path == path:
+                return web.Response(body=content, content_type="application/octet-stream")
         return web.Response(body=self.file_bytes, content_type="image/jpeg")
 
 

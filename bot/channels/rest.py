@@ -6,11 +6,12 @@ import hmac
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SETTINGS
+from bot.appkeys import GATEWAY, LIMITS, SETTINGS
 from bot.handoff.hours import HoursError, zone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
 from bot.language_names import NAMES, base_language
+from bot.senders import rest_key
 
 MAX_TEXT = 4096
 MAX_SENDER = 128
@@ -24,6 +25,10 @@ def parse_message(body: dict, languages: tuple[str, ...]) -> dict:
         raise BadRequest(400, "`sender` must be a non-empty string")
     if len(sender) > MAX_SENDER:
         raise BadRequest(400, f"`sender` is longer than {MAX_SENDER} characters")
+    if sender.strip() in (".", ".."):
+        # No URL can name it: clients drop "." and ".." path segments, so the
+        # conversation could never be read back with GET /api/v1/conversations/{sender}.
+        raise BadRequest(400, '`sender` cannot be "." or ".."')
     text = body.get("text")
     if text is None:
         raise BadRequest(400, "`text` is required")
@@ -74,24 +79,26 @@ def parse_timezone(value: object) -> str | None:
 async def post_message(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     fields = parse_message(await read_json(request), tuple(NAMES))
-    outcome = await gateway.handle(
-        Inbound(
-            sender=fields["sender"],
-            channel="rest",
-            text=fields["text"],
-            language_hint=fields["language"],
-            customer_name=fields["name"],
-            external_id=fields["message_id"],
-            timezone=fields["timezone"],
-        )
+    inbound = Inbound(
+        # The client's sender names a REST conversation only (bot/senders.py); the answer
+        # names it as the client did.
+        sender=rest_key(fields["sender"]),
+        channel="rest",
+        text=fields["text"],
+        language_hint=fields["language"],
+        customer_name=fields["name"],
+        external_id=fields["message_id"],
+        timezone=fields["timezone"],
     )
+    await request.app[LIMITS].message(request, inbound, gateway.store)
+    outcome = await gateway.handle(inbound)
     return web.json_response(outcome.as_json(fields["sender"]))
 
 
 async def get_messages(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     after = parse_after(request)
-    found = await gateway.store.messages(request.match_info["sender"], after)
+    found = await gateway.store.messages(rest_key(request.match_info["sender"]), after)
     if found is None:
         return json_error(404, "no conversation with that sender")
     return web.json_response({"messages": [message.as_json() for message in found]})
@@ -105,15 +112,21 @@ def parse_after(request: web.Request) -> int:
         raise BadRequest(400, "`after` must be a whole number") from None
     if after < 0:
         raise BadRequest(400, "`after` must not be negative")
-    return after
+    # Beyond any message number, and beyond what the database compares with.
+    return min(after, 2**63 - 1)
 
 
 @web.middleware
 async def require_api_token(request: web.Request, handler) -> web.StreamResponse:
-    """With TOLK_API_TOKEN set, /api/v1/* (but the agent routes) needs the bearer token."""
+    """With TOLK_API_TOKEN set, /api/v1/* needs the bearer token, but the agent routes and
+    content reload, which check their own (an agent's token, TOLK_ADMIN_TOKEN)."""
     token = request.app[SETTINGS].api_token
     path = request.path
-    if token and path.startswith("/api/v1/") and not path.startswith("/api/v1/agent/"):
+    if (
+        token
+        and path.startswith("/api/v1/")
+        and not path.startswith(("/api/v1/agent/", "/api/v1/content/"))
+    ):
         given = request.headers.get("Authorization", "")
         expected = f"Bearer {token}"
         if not hmac.compare_digest(given.encode(), expected.encode()):

@@ -12,18 +12,30 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY
+from bot.appkeys import GATEWAY, LIMITS
 from bot.channels.rest import MAX_TEXT, parse_after, parse_timezone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
 from bot.language_names import base_language
+from bot.page_policy import PAGE_HEADERS, CachedPage
+from bot.senders import conversation_key
+from bot.tls import came_over_tls
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 COOKIE = "tolk_chat"
 
 
-async def page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-cache"})
+_PAGE = CachedPage(STATIC / "chat.html")
+
+
+async def page(request: web.Request) -> web.Response:
+    body, policy = await _PAGE.get()
+    return web.Response(
+        body=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": policy, **PAGE_HEADERS},
+    )
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -37,20 +49,21 @@ async def post_message(request: web.Request) -> web.Response:
     hint = body.get("language")
     hint = base_language(hint) if isinstance(hint, str) else None
     chat_id = _chat_id(request)
-    outcome = await gateway.handle(
-        Inbound(
-            sender=_sender(chat_id),
-            channel="web",
-            text=text,
-            language_hint=hint,
-            timezone=parse_timezone(body.get("timezone")),
-        )
+    inbound = Inbound(
+        sender=_sender(chat_id),
+        channel="web",
+        text=text,
+        language_hint=hint,
+        timezone=parse_timezone(body.get("timezone")),
     )
+    # A forged or fresh cookie is a new conversation: counted for the address.
+    await request.app[LIMITS].message(request, inbound, gateway.store)
+    outcome = await gateway.handle(inbound)
     body = outcome.as_json("web")
     for message, seq in zip(body["messages"], outcome.seqs, strict=False):
         message["seq"] = seq
     response = web.json_response(body)
-    _remember(response, chat_id)
+    _remember(request, response, chat_id)
     return response
 
 
@@ -77,12 +90,18 @@ def _valid(chat_id: str | None) -> bool:
 
 
 def _sender(chat_id: str) -> str:
-    return f"web-{chat_id}"
+    return conversation_key("web", chat_id)
 
 
-def _remember(response: web.Response, chat_id: str) -> None:
+def _remember(request: web.Request, response: web.Response, chat_id: str) -> None:
     response.set_cookie(
-        COOKIE, chat_id, max_age=30 * 24 * 3600, httponly=True, samesite="Lax", path="/"
+        COOKIE,
+        chat_id,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=came_over_tls(request),
+        path="/",
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import console_sessions, utcnow
+from bot.tls import came_over_tls
 
 COOKIE = "tolk_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -97,6 +98,6 @@ def set_cookie(request: web.Request, response: web.StreamResponse, session_id: s
         max_age=int(LIFETIME.total_seconds()),
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=came_over_tls(request),
         path="/",
     )

@@ -17,19 +17,19 @@ import math
 import re
 import time
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import OperationalError
 
-from bot.appkeys import GATEWAY, SESSIONS, SETTINGS
+from bot.appkeys import GATEWAY, LIMITS, SESSIONS, SETTINGS
 from bot.console.sessions import COOKIE, set_cookie
 from bot.handoff.agents import Agent
 from bot.handoff.service import HandoffError, HandoffService
 from bot.http_errors import BadRequest, json_error, read_json
+from bot.limits import RateLimited, client_address, too_many
+from bot.ratelimit import Rate, RateLimiter
 from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,65 +46,43 @@ _MAX_PASSWORD = 1024
 _SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
-@dataclass
 class LoginThrottle:
-    """Failed logins per agent name: `limit` failures within `window` lock the name for
-    `window` seconds. In process memory: a restart forgets it, which is acceptable for a
-    brake on password guessing (the password hash is deliberately slow as well)."""
+    """Failed console logins, counted per address and name together: a stranger guessing
+    slows down only their own address on that name and cannot lock the agent out. More
+    loosely per address across names, for one address trying many names. The buckets are
+    the shared limiter's (bot/ratelimit.py); the password hash is deliberately slow too."""
 
-    limit: int = 5
-    window: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    max_names: int = 10_000
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-    _locked: dict[str, float] = field(default_factory=dict)
+    def __init__(self, limiter: RateLimiter, per_name: Rate, per_address: Rate) -> None:
+        self.limiter = limiter
+        self.per_name = per_name
+        self.per_address = per_address
 
     @staticmethod
-    def _key(name: str) -> str:
-        return name.strip().casefold()
+    def _pair(address: str, name: str) -> str:
+        return f"{address} {name.strip().casefold()}"
 
-    def retry_after(self, name: str) -> float:
-        """Seconds until `name` may try again; 0 when it may now."""
-        until = self._locked.get(self._key(name))
-        if until is None:
-            return 0.0
-        left = until - self.clock()
-        if left <= 0:
-            del self._locked[self._key(name)]
-            return 0.0
-        return left
+    async def retry_after(self, address: str, name: str) -> float:
+        """Seconds until this address may try `name` again; 0 when it may now."""
+        return max(
+            await self.limiter.wait("login", self._pair(address, name), self.per_name),
+            await self.limiter.wait("login-address", address, self.per_address),
+        )
 
-    def failed(self, name: str) -> None:
-        key, now = self._key(name), self.clock()
-        recent = [moment for moment in self._failures.get(key, []) if now - moment < self.window]
-        recent.append(now)
-        if len(recent) >= self.limit:
-            self._failures.pop(key, None)
-            self._locked[key] = now + self.window
-        else:
-            self._failures[key] = recent
-        self._bound(now)
+    async def failed(self, address: str, name: str) -> None:
+        await self.limiter.hit("login", self._pair(address, name), self.per_name)
+        await self.limiter.hit("login-address", address, self.per_address)
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(self._key(name), None)
-
-    def _bound(self, now: float) -> None:
-        if len(self._failures) + len(self._locked) <= self.max_names:
-            return
-        self._failures = {
-            key: times for key, times in self._failures.items() if now - times[-1] < self.window
-        }
-        self._locked = {key: until for key, until in self._locked.items() if until > now}
-        while len(self._failures) > self.max_names:  # a flood of names: forget the oldest
-            self._failures.pop(next(iter(self._failures)))
+    async def succeeded(self, address: str, name: str) -> None:
+        # Only the pair: logging in to one's own account does not clear guesses at others.
+        await self.limiter.forget("login", self._pair(address, name))
 
 
 class Console:
     """What the console keeps per application: the login brake, the open sockets and a
     shared queue snapshot (one database read per tick however many agents watch)."""
 
-    def __init__(self) -> None:
-        self.throttle = LoginThrottle()
+    def __init__(self, throttle: LoginThrottle) -> None:
+        self.throttle = throttle
         self.sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
         self._queue: tuple[float, list[dict]] | None = None
         self._queue_lock: asyncio.Lock | None = None
@@ -152,7 +130,12 @@ CONSOLE = web.AppKey("console", Console)
 
 
 def setup(app: web.Application) -> None:
-    app[CONSOLE] = Console()
+    settings = app[SETTINGS]
+    app[CONSOLE] = Console(
+        LoginThrottle(
+            app[LIMITS].limiter, settings.login_failures, settings.login_failures_per_address
+        )
+    )
     app.router.add_get("/console", page)
     app.router.add_get("/console/session", session)
     app.router.add_post("/console/login", login)
@@ -248,39 +231,31 @@ async def login(request: web.Request) -> web.Response:
     # nor from this origin; both checks keep another site from logging a browser in.
     if not same_origin(request) or request.headers.get("Sec-Fetch-Site") == "cross-site":
         return json_error(403, "cross-origin login refused")
-    if request.content_type != "application/json":
-        return json_error(415, "send the login as JSON (Content-Type: application/json)")
-    body = await read_json(request)
+    body = await read_json(request)  # JSON only (415 otherwise): no cross-site form posts
     name, password = body.get("name"), body.get("password")
     if not isinstance(name, str) or not name.strip() or not isinstance(password, str):
         raise BadRequest(400, "`name` and `password` are required strings")
     if len(name) > _MAX_NAME or len(password) > _MAX_PASSWORD:
         return json_error(401, WRONG_LOGIN)
     console = request.app[CONSOLE]
-    wait = console.throttle.retry_after(name)
+    address = client_address(request)
+    wait = await console.throttle.retry_after(address, name)
     if wait > 0:
-        return _too_many(wait)
+        return too_many(RateLimited(wait, "failed logins"))
     handoff = request.app[GATEWAY].handoff
     agent = await handoff.agents.login(name.strip(), password)
     if agent is None:
-        console.throttle.failed(name)
-        locked = console.throttle.retry_after(name) > 0
-        log.warning("console login failed%s", " (name locked for a while)" if locked else "")
+        await console.throttle.failed(address, name)
+        locked = await console.throttle.retry_after(address, name) > 0
+        log.warning("console login failed%s", " (locked for a while)" if locked else "")
         return json_error(401, WRONG_LOGIN)
-    console.throttle.succeeded(name)
+    await console.throttle.succeeded(address, name)
     sessions = request.app[SESSIONS]
     await sessions.end(request.cookies.get(COOKIE))  # never keep a session id set before
     session_id, started = await sessions.start(agent.id)
     log.info("agent %s logged in to the console", agent.id)
     response = _signed_in_json(agent, started.csrf_token)
     set_cookie(request, response, session_id)
-    return response
-
-
-def _too_many(wait: float) -> web.Response:
-    seconds = max(1, math.ceil(wait))
-    response = json_error(429, f"too many failed logins; try again in {seconds} s")
-    response.headers["Retry-After"] = str(seconds)
     return response
 
 

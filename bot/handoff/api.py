@@ -6,10 +6,13 @@ routes with its session cookie and CSRF header.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from aiohttp import web
 from telegram.error import TelegramError
 
 from bot.appkeys import GATEWAY, SESSIONS, TELEGRAM
+from bot.attachments import attachment_name, download_headers, sniff
 from bot.channels.rest import MAX_TEXT
 from bot.handoff.agents import Agent
 from bot.handoff.service import HandoffError
@@ -38,8 +41,10 @@ async def authenticate(request: web.Request) -> Agent:
 
 def _ticket_id(request: web.Request) -> int:
     raw = request.match_info["ticket"]
-    if not raw.isdigit():
-        raise HandoffError(404, f"no ticket {raw!r}")
+    # ASCII digits only ("²" and "١" are digits to str.isdigit), and a number the
+    # database can hold.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise HandoffError(404, f"no ticket {raw[:40]!r}")
     return int(raw)
 
 
@@ -111,16 +116,28 @@ async def resolve(request: web.Request) -> web.Response:
 async def telegram_file(request: web.Request) -> web.Response:
     """A photo, voice message or document a Telegram customer sent during a handoff.
 
-    Served through the bot so that the agent never sees the bot token in a file URL."""
-    await authenticate(request)
+    Served through the bot so that the agent never sees the bot token in a file URL; only
+    to the agent holding the ticket of the conversation it came from; always as a download
+    whose type is read from its bytes (bot/attachments.py)."""
+    agent = await authenticate(request)
     channel = request.app.get(TELEGRAM)
     if channel is None:
         raise HandoffError(404, "Telegram is not connected")
+    file_id = request.match_info["file_id"]
+    shared = await channel.files.for_agent(file_id, agent.id)
+    if shared is None:
+        if await channel.files.known(file_id):
+            raise HandoffError(
+                403, "only the agent holding this customer's ticket can open their files"
+            )
+        raise HandoffError(404, "no customer sent a file with that id")
     try:
-        content, kind = await channel.file(request.match_info["file_id"])
+        content, path = await channel.file(file_id)
     except TelegramError as error:
         raise HandoffError(502, f"Telegram did not give the file: {error}") from None
-    return web.Response(body=content, content_type=kind)
+    kind = sniff(content)
+    name = attachment_name(shared.file_name or PurePosixPath(path).name, kind, "file")
+    return web.Response(body=content, headers=download_headers(kind, name))
 
 
 def setup(app: web.Application) -> None:

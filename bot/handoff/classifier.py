@@ -22,6 +22,9 @@ from bot.normalize import for_nlu
 # Intents that need a person: examples the classifier learns from, and the intents the
 # rules answer with action_handoff (data/rules/conversation.yml).
 ESCALATING_INTENTS = frozenset({"complain", "request_human"})
+# The classifier reads this many characters of a message at most (a fixed cost per
+# message); what makes a long message need a person shows in its first lines too.
+CLASSIFIED_CHARACTERS = 1000
 
 
 def training_set(root: Path, languages: tuple[str, ...]) -> tuple[list[str], list[bool]]:
@@ -58,7 +61,7 @@ class EscalationClassifier:
         return classifier
 
     def probability(self, text: str) -> float:
-        features = self._features([_prepare(text)])
+        features = self._features([_prepare(text[:CLASSIFIED_CHARACTERS])])
         return float(self._model.predict_proba(features)[0][1])
 
     def _fit_features(self, texts: list[str]):

@@ -46,7 +46,9 @@ class Verdict:
 
 @dataclass
 class Lexicon:
-    terms: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    # category -> (term, pattern): the term as it appears in the text, the pattern checks
+    # the word boundaries around it.
+    terms: dict[str, list[tuple[str, re.Pattern[str]]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -56,13 +58,15 @@ class Lexicon:
     def from_data(cls, data: dict) -> Lexicon:
         return cls(
             {
-                category: [_pattern(str(term)) for term in (entries or []) if str(term).strip()]
+                category: [_term(str(term)) for term in (entries or []) if str(term).strip()]
                 for category, entries in data.items()
             }
         )
 
     def hits(self, category: str, text: str) -> int:
-        return sum(1 for pattern in self.terms.get(category, []) if pattern.search(text))
+        return sum(
+            1 for term, pattern in self.terms.get(category, []) if _found(term, pattern, text)
+        )
 
 
 def read_lexicon(path: Path) -> dict[str, list[str]]:
@@ -75,12 +79,24 @@ def read_lexicons(directory: Path) -> dict[str, dict[str, list[str]]]:
     return {path.stem: read_lexicon(path) for path in sorted(directory.glob("*.yml"))}
 
 
-def _pattern(term: str) -> re.Pattern[str]:
+def _term(term: str) -> tuple[str, re.Pattern[str]]:
     term = for_nlu(term).casefold()
     if term.isascii():
-        return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
+        return term, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")
     # Hebrew and Persian attach prepositions and articles to the word: match its start.
-    return re.compile(rf"(?<![^\W\d_ובלמהשכ]){re.escape(term)}")
+    return term, re.compile(rf"(?<![^\W\d_ובלמהשכ]){re.escape(term)}")
+
+
+def _found(term: str, pattern: re.Pattern[str], text: str) -> bool:
+    """``pattern.search(text)``, tried only where the term occurs: searching from every
+    position cost the ~250 terms of two lexicons 20-30 ms of CPU on a 4096-character
+    message; a substring search is a fraction of that."""
+    at = text.find(term)
+    while at != -1:
+        if pattern.match(text, at):
+            return True
+        at = text.find(term, at + 1)
+    return False
 
 
 class EscalationPolicy:

@@ -43,7 +43,9 @@ _INTRO = {
     "request": "utter_handoff_request",
     "stuck": "utter_handoff_not_understood",
 }
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Starts only where a run of address characters starts: tried from inside every run, a
+# long word without "@" cost a pass over the rest of it per character (0.7 s for 4096).
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SUMMARY_LENGTH = 280
 
 Listener = Callable[[Conversation, list[BotMessage]], Awaitable[None]]
@@ -120,7 +122,7 @@ class HandoffService:
         opening = team_opening(team, now) if after_hours else None
         start = opening[0].replace(tzinfo=None) if opening else now
         sla = self.policy.sla_hot if priority == "hot" else self.policy.sla_cold
-        ticket = await self.tickets.create(
+        ticket, new = await self.tickets.create(
             conversation_id=conversation.id,
             status="queued",
             reason=reason,
@@ -134,6 +136,8 @@ class HandoffService:
             sla_due_at=start + sla,
             created_at=now,
         )
+        if not new:  # opened by another request at the same moment
+            return await self.placement(ticket)
         log.info("ticket %s opened (%s, %s)", ticket.id, reason, priority)
         intro = await self.speaker.say(_INTRO.get(reason, "utter_handoff_sorry"), language)
         if after_hours:
@@ -236,7 +240,7 @@ class HandoffService:
             "eta_minutes": placement.eta_minutes,
             "customer_language": conversation.language if conversation else ticket.language,
             "agent_language": agent.language,
-            "transcript": await self._transcript(ticket, agent),
+            "transcript": await self._transcript(ticket, agent, conversation),
             "notes": await self.tickets.notes(ticket.id),
             "earlier_tickets": earlier,
         }
@@ -276,7 +280,9 @@ class HandoffService:
         else:
             source = language or agent.language
             source_text = text or ""
-            delivered = await self._translate_for_customer(source_text, source, target, agent)
+            delivered = await self._translate_for_customer(
+                source_text, source, target, agent, conversation
+            )
         seq = await self.store.add_agent_message(
             conversation.id, agent.id, delivered, target, source_text, source
         )
@@ -409,8 +415,11 @@ class HandoffService:
             "utter_handoff_after_hours_zone", language, back_at=back_at, zone=agent.timezone
         )
 
-    async def _transcript(self, ticket: Ticket, agent: Agent) -> list[dict]:
+    async def _transcript(
+        self, ticket: Ticket, agent: Agent, conversation: Conversation | None
+    ) -> list[dict]:
         messages = await self.store.transcript(ticket.conversation_id)
+        names = _names(conversation, agent)
         wanted = {
             message.language
             for message in messages
@@ -422,7 +431,13 @@ class HandoffService:
         for language in wanted:
             texts = [m.text for m in messages if m.language == language and m.author != "agent"]
             try:
-                results = await self.translation.translate(texts, language, agent.language)
+                results = await self.translation.translate(
+                    texts,
+                    language,
+                    agent.language,
+                    names=names,
+                    conversation_id=ticket.conversation_id,
+                )
             except TranslatorError as error:
                 log.warning("transcript left untranslated from %s: %s", language, error)
                 continue
@@ -442,7 +457,7 @@ class HandoffService:
         ]
 
     async def _translate_for_customer(
-        self, text: str, source: str, target: str, agent: Agent
+        self, text: str, source: str, target: str, agent: Agent, conversation: Conversation
     ) -> str:
         if source == target:
             return text
@@ -453,7 +468,13 @@ class HandoffService:
                 "or use a canned reply",
             )
         try:
-            result = await self.translation.translate_one(text, source, target)
+            result = await self.translation.translate_one(
+                text,
+                source,
+                target,
+                names=_names(conversation, agent),
+                conversation_id=conversation.id,
+            )
         except TranslatorError as error:
             log.warning("agent %s reply not translated: %s", agent.id, error)
             raise HandoffError(
@@ -469,6 +490,11 @@ class HandoffService:
         language = conversation.language or ticket.language
         messages = [await self.speaker.say(key, language, **values) for key in keys]
         await self.store.add_bot_messages(conversation.id, [m.text for m in messages], language)
+        await self._notify(conversation, messages)
+
+    async def deliver(self, conversation: Conversation, messages: list[BotMessage]) -> None:
+        """Push what the bot says outside a reply (a late answer, bot/retry.py) to the
+        channels that push; REST and web chat clients read the stored conversation."""
         await self._notify(conversation, messages)
 
     async def _notify(self, conversation: Conversation, messages: list[BotMessage]) -> None:
@@ -506,6 +532,12 @@ class HandoffService:
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _RATING = re.compile(r"^(?:/csat\s*)?([1-5])(?:\s*/\s*5)?\s*[.!⭐★]*$")
+
+
+def _names(conversation: Conversation | None, agent: Agent) -> list[str]:
+    """Names masked before a text of the handoff goes to the translator: the customer's
+    (as the channel gave it) and the agent's, whom customers greet by name."""
+    return [name for name in (conversation and conversation.customer_name, agent.name) if name]
 
 
 def _rating(text: str) -> int | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, conversations, ticket_notes, tickets, utcnow
@@ -131,10 +132,19 @@ class TicketStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def create(self, **values) -> Ticket:
-        async with self._engine.begin() as connection:
-            result = await connection.execute(tickets.insert().values(**values))
-        return await self.get(result.inserted_primary_key[0])
+    async def create(self, **values) -> tuple[Ticket, bool]:
+        """A new open ticket, True; or, when the conversation has one open already (two
+        requests at once), that one, False. The database allows one open ticket per
+        conversation (bot/db.py), so this holds across requests and replicas."""
+        try:
+            async with self._engine.begin() as connection:
+                result = await connection.execute(tickets.insert().values(**values))
+        except IntegrityError:
+            existing = await self.open_for(values["conversation_id"])
+            if existing is None:  # not the open-ticket rule (e.g. the conversation is gone)
+                raise
+            return existing, False
+        return await self.get(result.inserted_primary_key[0]), True
 
     async def get(self, ticket_id: int) -> Ticket | None:
         async with self._engine.connect() as connection:

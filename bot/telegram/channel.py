@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import mimetypes
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -30,15 +29,16 @@ from telegram.ext import (
 
 from bot.appkeys import TELEGRAM
 from bot.db import utcnow
-from bot.erase import Eraser
 from bot.http_errors import json_error, read_json
 from bot.inbound import Gateway, Inbound, Outcome
 from bot.language_names import base_language
+from bot.limits import CustomerLimits
 from bot.rasa_client import BotMessage
 from bot.settings import Settings
 from bot.store import StoreUnavailable, session_expired
+from bot.telegram.files import FileLog
 from bot.telegram.outbound import Sender
-from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, sender_for
+from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, is_int64, sender_for
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +80,16 @@ class TelegramChannel:
         settings: Settings,
         gateway: Gateway,
         updates: UpdateLog,
-        eraser: Eraser,
         application: Application | None = None,
+        *,
+        files: FileLog,
+        limits: CustomerLimits,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.updates = updates
-        self.eraser = eraser
+        self.files = files
+        self.limits = limits
         self.application = application or build_application(settings)
         self.sender = Sender(self.application.bot)
         self.ready = asyncio.Event()
@@ -188,6 +191,9 @@ class TelegramChannel:
         while chat in self._dirty:
             self._dirty.discard(chat)
             for stored in await self.updates.pending(chat):
+                # Over the chat's rate the updates wait here, stored: a 429 would make
+                # Telegram retry and finally drop them, and block other chats meanwhile.
+                await self.limits.pace("telegram", str(chat))
                 try:
                     handled = await self._handle(stored)
                 except Exception:
@@ -257,11 +263,13 @@ class TelegramChannel:
     async def on_language(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._converse(update, " ".join(["/language", *(context.args or [])]))
 
+    # /privacy and /delete_my_data are the gateway's, as on every channel (bot/privacy.py):
+    # /delete_my_data asks, its "confirm" button erases.
     async def on_privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, "/privacy", "utter_privacy")
+        await self._converse(update, "/privacy")
 
     async def on_delete(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._delete(update, (context.args or [""])[0])
+        await self._converse(update, " ".join(["/delete_my_data", *(context.args or [])[:1]]))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -270,9 +278,7 @@ class TelegramChannel:
         except TelegramError as error:
             log.info("callback not answered: %s", error)
         data = query.data or ""
-        if data.startswith("/delete_my_data"):
-            await self._delete(update, data.removeprefix("/delete_my_data").strip())
-        elif data:
+        if data:
             await self._converse(update, data, external_id=f"c{query.id}")
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -287,8 +293,13 @@ class TelegramChannel:
         if not ticket:
             await self._answer(update, f"[{described.split(':')[0]}]", "utter_unsupported_media")
             return
-        # A person is helping: the file reaches them as a link in the transcript.
-        outcome = await self.gateway.handle(self._inbound(update, described))
+        # A person is helping: the file reaches them as a link in the transcript, which
+        # opens only for the agent holding this conversation's ticket (files.py).
+        inbound = self._inbound(update, described)
+        outcome = await self.gateway.handle(inbound)
+        shared = _file_of(message)
+        if shared is not None:
+            await self.files.record(conversation.id, inbound.external_id or "", *shared)
         thanks = await self.gateway.speaker.say("utter_media_sent_to_agent", outcome.language)
         await self.gateway.store.add_bot_messages(conversation.id, [thanks.text], outcome.language)
         await self.sender.send(update.effective_chat.id, [*outcome.messages, thanks])
@@ -336,36 +347,24 @@ class TelegramChannel:
         if outcome.messages:
             await self.sender.send(update.effective_chat.id, outcome.messages)
 
-    async def _delete(self, update: Update, choice: str) -> None:
-        """/delete_my_data asks first; only "confirm" (its button) erases."""
-        if choice == "confirm":
-            sender = sender_for(update.effective_chat.id)
-            conversation = await self.gateway.store.conversation(sender)
-            language = (conversation and conversation.language) or _language(
-                update.effective_user.language_code if update.effective_user else None
-            )
-            language = language if language and self.gateway.reachable(language) else "en"
-            await self.eraser.erase(sender)
-            done = await self.gateway.speaker.say("utter_deleted", language)
-            await self.sender.send(update.effective_chat.id, [done])
-        elif choice == "cancel":
-            await self._answer(update, "/delete_my_data cancel", "utter_delete_cancelled")
-        else:
-            await self._answer(update, "/delete_my_data", "utter_delete_confirm")
-
     async def _deliver(self, conversation, messages: list[BotMessage]) -> None:
         """Agent replies and handoff news for Telegram customers, sent in the background
         so that the agent's request does not wait for Telegram."""
         chat = chat_of_sender(conversation.sender)
         if conversation.channel == "telegram" and chat is not None:
-            self._spawn(self.sender.send(chat, messages))
+            self._spawn(self._send_when_connected(chat, messages))
+
+    async def _send_when_connected(self, chat: int, messages: list[BotMessage]) -> None:
+        # Late answers (bot/retry.py) are looked for at start, maybe before Telegram is.
+        await self.ready.wait()
+        await self.sender.send(chat, messages)
 
     async def file(self, file_id: str) -> tuple[bytes, str]:
-        """A customer's file, for the agent: (content, content type)."""
+        """A customer's file, for the agent: (content, Telegram's path for it). What the
+        content is, is for the caller to find out from the bytes (bot/attachments.py)."""
         found = await self.application.bot.get_file(file_id)
         content = bytes(await found.download_as_bytearray())
-        kind = mimetypes.guess_type(found.file_path or "")[0] or "application/octet-stream"
-        return content, kind
+        return content, found.file_path or ""
 
 
 def _describe(message) -> str:
@@ -382,6 +381,16 @@ def _describe(message) -> str:
     return "[attachment]"
 
 
+def _file_of(message) -> tuple[str, str | None] | None:
+    """(file id, file name) of the file `_describe` links to, if any."""
+    for attribute, _ in _MEDIA:
+        value = getattr(message, attribute, None)
+        if value:
+            item = value[-1] if isinstance(value, (list, tuple)) else value
+            return item.file_id, getattr(item, "file_name", None)
+    return None
+
+
 def _language(code: str | None) -> str | None:
     return base_language(code) if code else None
 
@@ -396,7 +405,7 @@ async def webhook(request: web.Request) -> web.Response:
     if not hmac.compare_digest(given.encode(), expected.encode()):
         return json_error(401, f"missing or wrong {SECRET_HEADER}")
     body = await read_json(request)
-    if not isinstance(body.get("update_id"), int):
+    if not is_int64(body.get("update_id")):
         return json_error(400, "an update needs an integer update_id")
     await channel.receive(body)
     return web.json_response({"ok": True})

@@ -15,14 +15,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import telegram_updates, utcnow
+from bot.senders import conversation_key
 from bot.store import StoreUnavailable
 
 SENDER_PREFIX = "telegram-"
 
 
 def sender_for(chat_id: int) -> str:
-    """The conversation's sender id for a Telegram chat."""
-    return f"{SENDER_PREFIX}{chat_id}"
+    """The conversation key of a Telegram chat (bot/senders.py)."""
+    return conversation_key("telegram", str(chat_id))
 
 
 def chat_of_sender(sender: str) -> int | None:
@@ -40,15 +41,31 @@ class StoredUpdate:
 
 
 def chat_of(payload: dict) -> int | None:
+    """The chat an update belongs to; None when it names none (or not as a chat id)."""
     for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
         if isinstance(payload.get(kind), dict):
-            return (payload[kind].get("chat") or {}).get("id")
+            return _chat_id(_field(payload[kind], "chat", "id"))
     query = payload.get("callback_query")
     if isinstance(query, dict):
-        return ((query.get("message") or {}).get("chat") or {}).get("id") or (
-            query.get("from") or {}
-        ).get("id")
+        return _chat_id(_field(query, "message", "chat", "id")) or _chat_id(
+            _field(query, "from", "id")
+        )
     return None
+
+
+def _field(value: object, *path: str) -> object:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def is_int64(value: object) -> bool:
+    """An integer the database can store (Telegram's ids all are); bool is not one."""
+    return type(value) is int and -(2**63) <= value < 2**63
+
+
+def _chat_id(value: object) -> int | None:
+    return value if is_int64(value) else None
 
 
 class UpdateLog:

@@ -32,7 +32,9 @@ _PARALLEL_CALLS = 4
 
 # Sentence ends: after . ! ? ؟ । ۔ only when whitespace follows (so "3.5" and "example.com"
 # stay whole), after CJK 。！？ always (no space follows them), and at every line break.
-_SENTENCE_BREAK = re.compile(r"((?<=[.!?؟।۔])\s+|(?<=[。！？])\s*|\s*\n\s*)")
+# A break takes the whole run of whitespace around a line break, so it is only looked for
+# where such a run starts: from inside a long run of spaces the search was quadratic.
+_SENTENCE_BREAK = re.compile(r"((?<=[.!?؟।۔])\s+|(?<=[。！？])\s*|(?<!\s)\s*\n\s*)")
 _WHITESPACE = re.compile(r"(\s+)")
 
 _T = TypeVar("_T")

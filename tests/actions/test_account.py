@@ -3,6 +3,8 @@ per test and the seeded demo shop on a temporary database."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -52,6 +54,17 @@ def tracker(
         active_loop={"name": "track_order_form"},
         latest_action_name="action_listen",
     )
+
+
+def checked(number: str, email: str, **slots) -> dict:
+    """Slots of an order whose owner was verified a moment ago, in this session."""
+    return {
+        "order_number": number,
+        "verified_order": number,
+        "verified_at": time.time() - 5,
+        "email": email,
+        **slots,
+    }
 
 
 async def validate(form: str, tracker: Tracker) -> tuple[list[dict], dict]:
@@ -171,7 +184,7 @@ async def test_a_question_during_the_form_is_left_to_the_rules(shop):
 async def test_a_shipped_order_shows_carrier_tracking_and_date(shop):
     messages, _ = await run(
         account.ActionTrackOrder,
-        tracker("", order_number="10001", verified_order="10001", email="alex@example.com"),
+        tracker("", **checked("10001", "alex@example.com")),
     )
     [message] = messages
     assert message["response"] == "utter_order_status_shipped"
@@ -184,21 +197,21 @@ async def test_nothing_is_shown_for_an_unverified_order(shop):
 
 
 async def test_cancelling_needs_a_yes_and_an_unshipped_order(shop):
-    verified = {"order_number": "10002", "verified_order": "10002", "email": "sam@example.com"}
+    verified = checked("10002", "sam@example.com")
     messages, _ = await run(account.ActionCancelOrder, tracker("", confirmed=False, **verified))
     assert messages[0]["response"] == "utter_order_kept"
     messages, slots = await run(account.ActionCancelOrder, tracker("", confirmed=True, **verified))
     assert messages[0]["response"] == "utter_order_cancelled"
     assert slots["confirmed"] is None, "the answer is not kept for the next form"
     assert (await shop.order("10002")).status == "cancelled"
-    shipped = {"order_number": "10001", "verified_order": "10001", "email": "alex@example.com"}
+    shipped = checked("10001", "alex@example.com")
     messages, _ = await run(account.ActionCancelOrder, tracker("", confirmed=True, **shipped))
     assert messages[0]["response"] == "utter_cannot_cancel_shipped"
 
 
 async def test_refunds_inside_and_outside_the_return_window(shop):
     def order(number: str) -> dict:
-        return {"order_number": number, "verified_order": number, "email": "alex@example.com"}
+        return checked(number, "alex@example.com")
 
     messages, _ = await run(
         account.ActionRequestRefund, tracker("", refund_reason="too small", **order("10003"))
@@ -207,7 +220,7 @@ async def test_refunds_inside_and_outside_the_return_window(shop):
     assert messages[0]["amount"] == "€34.95"
     messages, _ = await run(account.ActionRequestRefund, tracker("", **order("10004")))
     assert messages[0]["response"] == "utter_refund_window_closed"
-    sam = {"order_number": "10005", "verified_order": "10005", "email": "sam@example.com"}
+    sam = checked("10005", "sam@example.com")
     messages, _ = await run(account.ActionTrackRefund, tracker("", **sam))
     assert messages[0]["response"] == "utter_refund_status_approved"
 
@@ -221,13 +234,7 @@ async def test_password_reset_never_reveals_whether_an_account_exists(shop):
 
 
 async def test_a_new_email_is_confirmed_to_both_addresses(shop):
-    slots = {
-        "order_number": "10002",
-        "verified_order": "10002",
-        "email": "sam@example.com",
-        "new_email": "sam.rivera@example.org",
-        "confirmed": True,
-    }
+    slots = checked("10002", "sam@example.com", new_email="sam.rivera@example.org", confirmed=True)
     messages, changed = await run(account.ActionUpdateEmail, tracker("", **slots))
     assert messages[0]["response"] == "utter_email_updated"
     assert changed["email"] == "sam.rivera@example.org"
@@ -235,12 +242,7 @@ async def test_a_new_email_is_confirmed_to_both_addresses(shop):
 
 
 async def test_deleting_the_account_asks_the_bot_to_erase_the_conversation(shop):
-    slots = {
-        "order_number": "10002",
-        "verified_order": "10002",
-        "email": "sam@example.com",
-        "confirmed": True,
-    }
+    slots = checked("10002", "sam@example.com", confirmed=True)
     messages, _ = await run(account.ActionDeleteAccount, tracker("", **slots))
     assert [m.get("response") or m.get("custom") for m in messages] == [
         "utter_account_deleted",
@@ -256,3 +258,87 @@ async def test_an_address_is_taken_even_when_the_nlu_reads_it_as_out_of_scope(sh
         tracker(text, intent="out_of_scope", confidence=0.78, requested_slot="new_address"),
     )
     assert slots == {"new_address": text} and messages == []
+
+
+def later_session(text: str, intent: str, verified_at: float | None, **slots) -> Tracker:
+    """A tracker whose current session began a minute ago, with the slots an earlier
+    session left behind (Rasa carried them over before, or an older tracker)."""
+    now = time.time()
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.95}}
+    if verified_at is not None:
+        slots["verified_at"] = verified_at
+    return Tracker(
+        sender_id="rest-someone",
+        slots={"requested_slot": None, **slots},
+        latest_message=latest,
+        events=[
+            {"event": "slot", "name": "verified_order", "timestamp": now - 4000},
+            {"event": "session_started", "timestamp": now - 60},
+            {"event": "user", "text": text, "parse_data": latest, "timestamp": now},
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.mark.parametrize(
+    "verified_at", [None, time.time() - 4000], ids=["no timestamp", "earlier session"]
+)
+async def test_a_stranger_with_an_earlier_sessions_slots_cannot_cancel(shop, verified_at):
+    earlier = {
+        "order_number": "10002",
+        "verified_order": "10002",
+        "email": "sam@example.com",
+        "customer_name": "Sam",
+        "confirmed": True,
+    }
+    stranger = later_session("/affirm", "affirm", verified_at, **earlier)
+    for action in (account.ActionCancelOrder, account.ActionTrackOrder, account.ActionUpdateEmail):
+        messages, _ = await run(action, stranger)
+        assert messages == [], action
+    assert (await shop.order("10002")).status == "processing"
+
+
+async def test_a_verification_counts_for_30_minutes_only(shop):
+    fresh = checked("10002", "sam@example.com", confirmed=True)
+    stale = {**fresh, "verified_at": time.time() - 31 * 60}
+    messages, _ = await run(account.ActionCancelOrder, tracker("", **stale))
+    assert messages == []
+    assert (await shop.order("10002")).status == "processing"
+    messages, _ = await run(account.ActionCancelOrder, tracker("", **fresh))
+    assert messages[0]["response"] == "utter_order_cancelled"
+
+
+async def test_an_expired_verification_is_asked_for_again(shop):
+    """The form forgets the old check and the e-mail that went with it: the customer
+    types the e-mail again and is checked anew."""
+    stale = {
+        "order_number": "10001",
+        "verified_order": "10001",
+        "verified_at": time.time() - 3600,
+        "email": "alex@example.com",
+        "customer_name": "Alex",
+    }
+    messages, slots = await validate(
+        "track_order_form", tracker("where is it?", intent="track_order", **stale)
+    )
+    assert messages == []
+    assert slots["verified_order"] is None and slots["email"] is None
+    assert slots["customer_name"] is None
+    again = {**stale, **slots, "requested_slot": "email"}
+    messages, slots = await validate(
+        "track_order_form", tracker("alex@example.com", intent="inform", **again)
+    )
+    assert messages[0]["response"] == "utter_verified"
+    assert slots["verified_order"] == "10001"
+    assert time.time() - slots["verified_at"] < 5
+
+
+async def test_a_new_sessions_form_asks_for_the_email_even_with_old_slots(shop):
+    old = {"order_number": "10001", "verified_order": "10001", "email": "alex@example.com"}
+    stranger = later_session("where is order 10001?", "track_order", time.time() - 4000, **old)
+    messages, slots = await validate("track_order_form", stranger)
+    assert all(m["response"] != "utter_verified" for m in messages)
+    assert slots["email"] is None and slots["verified_order"] is None

@@ -1,4 +1,6 @@
-"""action_greet: a returning customer hears their name and last order."""
+"""action_greet: only a customer verified in this session hears their name and order."""
+
+import time
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -30,10 +32,37 @@ HI = {"event": "user", "text": "hi"}
 NEW_SESSION = {"event": "session_started"}
 
 
-async def test_a_returning_customer_is_welcomed_back_with_their_order():
-    messages = await run([NEW_SESSION, HI], verified_order="10001", customer_name="Alex")
+def session_at(started: float) -> list[dict]:
+    return [{"event": "session_started", "timestamp": started}, HI]
+
+
+async def test_a_customer_verified_in_this_session_is_welcomed_back_with_their_order():
+    now = time.time()
+    messages = await run(
+        session_at(now - 600), verified_order="10001", verified_at=now - 60, customer_name="Alex"
+    )
     assert messages[0]["response"] == "utter_welcome_back"
     assert (messages[0]["name"], messages[0]["order_number"]) == ("Alex", "10001")
+
+
+async def test_a_new_session_greets_a_stranger_however_the_slots_look():
+    """Whoever writes under a sender id later is not the customer who was verified: the
+    slots of an earlier session (or of an older version without verified_at) give away
+    no name and no order."""
+    now = time.time()
+    earlier_session = await run(
+        session_at(now - 60), verified_order="10001", verified_at=now - 900, customer_name="Alex"
+    )
+    no_timestamp = await run([NEW_SESSION, HI], verified_order="10001", customer_name="Alex")
+    expired = await run(
+        session_at(now - 7200),
+        verified_order="10001",
+        verified_at=now - 31 * 60,
+        customer_name="Alex",
+    )
+    for messages in (earlier_session, no_timestamp, expired):
+        assert [m["response"] for m in messages] == ["utter_greet"]
+        assert "Alex" not in str(messages) and "10001" not in str(messages)
 
 
 async def test_a_new_customer_or_a_greeting_mid_conversation_gets_hello():

@@ -13,6 +13,7 @@ import yaml
 
 from bot.content import run_reload
 from bot.settings import PROJECT_ROOT
+from tests.conftest import ADMIN_HEADERS, NLG_HEADERS
 
 NEW_GREETING = "Hi there, freshly edited!"
 
@@ -47,7 +48,7 @@ def nlg_body(response: str, language: str = "en") -> dict:
 
 
 async def greeting(client) -> str:
-    response = await client.post("/nlg", json=nlg_body("utter_greet"))
+    response = await client.post("/nlg", json=nlg_body("utter_greet"), headers=NLG_HEADERS)
     assert response.status == 200
     return (await response.json())["text"]
 
@@ -92,7 +93,7 @@ async def test_the_watcher_serves_an_edited_answer(client, locales):
 @pytest.mark.parametrize("settings", [{"content_poll_seconds": 3600}], indirect=True)
 async def test_the_reload_route_serves_an_edited_answer_at_once(client, locales):
     edit_greeting(locales, NEW_GREETING)
-    response = await client.post("/api/v1/content/reload")
+    response = await client.post("/api/v1/content/reload", headers=ADMIN_HEADERS)
     assert response.status == 200
     body = await response.json()
     assert body["languages"] == ["en", "fa", "he", "nl", "vi"]
@@ -112,7 +113,7 @@ async def test_broken_yaml_keeps_the_old_answers(client, locales, caplog):
     assert await eventually(logged), caplog.text
     assert await greeting(client) == old
 
-    response = await client.post("/api/v1/content/reload")
+    response = await client.post("/api/v1/content/reload", headers=ADMIN_HEADERS)
     assert response.status == 422
     error = (await response.json())["error"]
     assert error.startswith("locales/en.yml: not valid YAML")
@@ -124,11 +125,21 @@ async def test_broken_yaml_keeps_the_old_answers(client, locales, caplog):
     assert await eventually(greets_with(client, NEW_GREETING))
 
 
-@pytest.mark.parametrize("settings", [{"api_token": "s3cret"}], indirect=True)
-async def test_the_reload_route_needs_the_api_token_when_one_is_set(client):
-    assert (await client.post("/api/v1/content/reload")).status == 401
-    headers = {"Authorization": "Bearer s3cret"}
-    assert (await client.post("/api/v1/content/reload", headers=headers)).status == 200
+@pytest.mark.parametrize("settings", [{}, {"api_token": "s3cret"}], indirect=True)
+async def test_the_reload_route_needs_the_admin_token(client, settings):
+    # Before: anyone (with TOLK_API_TOKEN unset), or any REST client, could reload.
+    for headers in ({}, {"Authorization": "Bearer s3cret"}, NLG_HEADERS):
+        response = await client.post("/api/v1/content/reload", headers=headers)
+        assert response.status == 401
+        assert "TOLK_ADMIN_TOKEN" in (await response.json())["error"]
+    response = await client.post("/api/v1/content/reload", headers=ADMIN_HEADERS)
+    assert response.status == 200
+
+
+async def test_the_reload_command_without_the_token_is_refused(client, settings, capsys):
+    target = replace(settings, host="127.0.0.1", port=client.server.port, admin_token="wrong" * 4)
+    assert await asyncio.to_thread(run_reload, target) == 1
+    assert "refused (401)" in capsys.readouterr().err
 
 
 async def test_the_reload_command_reaches_the_running_service(client, locales, settings, capsys):
@@ -144,7 +155,7 @@ async def test_the_reload_command_reaches_the_running_service(client, locales, s
 async def test_a_file_that_is_not_utf8_is_named_and_changes_nothing(client, locales):
     old = await greeting(client)
     (locales / "nl.yml").write_bytes("utter_greet: caf\u00e9\n".encode("latin-1"))
-    response = await client.post("/api/v1/content/reload")
+    response = await client.post("/api/v1/content/reload", headers=ADMIN_HEADERS)
     assert response.status == 422
     assert (await response.json())["error"].startswith("locales/nl.yml: cannot be read as UTF-8")
     assert await greeting(client) == old

@@ -1,7 +1,33 @@
-import logging
+"""What reaches a log line: no customer's text, name, address or number, in any log we write."""
 
-from bot.logs import RedactingFilter
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.logs import (
+    RedactingFilter,
+    configure_logging,
+    quiet_environment,
+    redact_line,
+    redact_stream,
+)
 from bot.translation.masking import Masker
+
+
+@pytest.fixture
+def log_output():
+    """Logging as `python -m bot serve` configures it, written to a buffer."""
+    stream = io.StringIO()
+    configure_logging(Masker(), stream=stream)
+    yield stream
+    logging.basicConfig(force=True)  # back to pytest's defaults for the next tests
 
 
 def test_personal_data_never_reaches_a_log_line(caplog):
@@ -12,3 +38,81 @@ def test_personal_data_never_reaches_a_log_line(caplog):
     assert "ana@example.es" not in caplog.text
     assert "1234 5678" not in caplog.text
     assert "[email]" in caplog.text and "[phone]" in caplog.text
+
+
+def test_a_failed_statement_logs_without_the_values_it_wrote(log_output):
+    engine = create_engine("sqlite://")
+    table = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("t", Text))
+    table.create(engine)
+    with engine.begin() as connection:
+        connection.execute(table.insert().values(id=1, t="first"))
+    said = "Ik ben Marijke, bel 0612345678"  # (a traceback shows the source line below)
+    try:
+        with engine.begin() as connection:
+            connection.execute(table.insert().values(id=1, t=said))
+    except IntegrityError:
+        logging.getLogger("bot.http_errors").exception("unexpected error on POST /api/v1/x")
+    written = log_output.getvalue()
+    assert "IntegrityError" in written and "INSERT INTO notes" in written, "still useful"
+    assert "Marijke" not in written and "0612345678" not in written
+    assert "[parameters: redacted]" in written
+
+
+def test_tokens_and_conversation_keys_stay_out_of_third_party_lines(log_output):
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    logging.getLogger("telegram.ext").warning(
+        "POST https://api.telegram.org/bot%s/sendMessage failed", token
+    )
+    logging.getLogger("aiohttp.access").info(
+        '127.0.0.1 "GET /api/v1/conversations/rest-ana@example.es/messages HTTP/1.1" 200 512'
+    )
+    # httpx logs every request URL, Telegram's with the token, at INFO.
+    logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/bot%s", token)
+    written = log_output.getvalue()
+    assert token not in written and "AAHdqTcv" not in written
+    assert "ana@example.es" not in written and "/conversations/[key]/messages" in written
+    assert '" 200 512' in written, "status and size are not order numbers"
+    assert "HTTP Request" not in written
+
+
+def test_rasas_structured_events_lose_the_users_text():
+    masker = Masker()
+    line = json.dumps(
+        {
+            "event": "rest.message.received.failure",
+            "text": "my husband Rob took the parcel",
+            "level": "error",
+            "exception": "ShopError: there is no account for rob@example.nl",
+        }
+    )
+    redacted = json.loads(redact_line(line + "\n", masker))
+    assert redacted["event"] == "rest.message.received.failure"
+    assert redacted["text"] == "[redacted]"
+    assert redacted["exception"] == "ShopError: there is no account for [email]"
+    plain = (
+        "2026-12-01 22:17:56 INFO     rasa.core.run  - Rasa server is up on http://127.0.0.1:5005"
+    )
+    assert redact_line(plain, masker) == plain, "time stamps and loopback URLs stay readable"
+
+
+def test_the_output_of_rasa_and_the_action_server_reaches_its_log_redacted(tmp_path):
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as child_output:
+        child_output.write(b"2026-12-01 22:00:00 ERROR action failed for ana@example.es\n")
+        child_output.write(b'{"event": "x", "user_message": "Ik ben Marijke"}\n')
+        child_output.write("\u05e9\u05dc\u05d5\u05dd +972 50 123 4567\n".encode())
+    log = tmp_path / "rasa.log"
+    redact_stream(os.fdopen(read, "rb"), open(log, "ab"), Masker())
+    written = log.read_text(encoding="utf-8")
+    assert "ana@example.es" not in written and "Marijke" not in written
+    assert "123 4567" not in written and "\u05e9\u05dc\u05d5\u05dd [phone]" in written
+    assert written.count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("given", "used"), [(None, "INFO"), ("DEBUG", "INFO"), ("warning", "WARNING"), ("x", "INFO")]
+)
+def test_rasa_never_runs_with_the_debug_log_that_holds_every_message(given, used):
+    env = {"PATH": "/bin"} | ({"LOG_LEVEL": given} if given else {})
+    quiet = quiet_environment(env)
+    assert quiet["LOG_LEVEL"] == used and quiet["PATH"] == "/bin"

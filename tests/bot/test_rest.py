@@ -32,7 +32,7 @@ async def test_a_message_gets_disclosure_then_rasas_answer(client, fake_rasa):
 async def test_rasa_gets_the_text_with_language_channel_and_customer(client, fake_rasa):
     await post(client, sender="s1", text="سلام، سفارشم کجاست؟", name="Sara")
     sent = fake_rasa.received[-1]
-    assert sent["sender"] == "s1"
+    assert sent["sender"] == "rest-s1", "Rasa's sender_id names the channel (bot/senders.py)"
     assert sent["message"] == "سلام، سفارشم کجاست؟"
     assert sent["metadata"] == {
         "language": "fa",
@@ -94,7 +94,9 @@ async def test_text_over_4096_characters_is_413(client):
 
 async def test_a_huge_body_is_413_json(client):
     response = await client.post(
-        "/api/v1/messages", data=b'{"sender": "x", "text": "' + b"a" * 200_000 + b'"}'
+        "/api/v1/messages",
+        data=b'{"sender": "x", "text": "' + b"a" * 200_000 + b'"}',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status == 413
     assert "error" in await response.json()
@@ -132,7 +134,7 @@ async def test_rasa_unreachable_is_not_a_500(aiohttp_client, tmp_path):
 async def test_empty_rasa_answer_gets_the_apology(client, fake_rasa):
     fake_rasa.replies = []
     body = await (await post(client, sender="e1", text="where is my order please")).json()
-    assert "try again" in body["messages"][-1]["text"]
+    assert "as soon as I'm back" in body["messages"][-1]["text"]  # and it will be (bot/retry.py)
 
 
 async def test_conversation_history_pages_with_after(client):
@@ -196,3 +198,62 @@ async def test_an_account_deletion_erases_the_conversation_after_the_reply(clien
     assert [m["text"] for m in body["messages"]][-1:] == ["Your account is deleted."]
     response = await client.get("/api/v1/conversations/leaving/messages")
     assert response.status == 404
+
+
+async def test_a_rest_client_cannot_reach_a_web_chat_conversation(client, fake_rasa):
+    """The sender a REST client names is always a REST conversation (bot/senders.py)."""
+    await client.post("/chat/messages", json={"text": "my address is Damrak 1, Amsterdam"})
+    web_sender = fake_rasa.received[-1]["sender"]
+    assert web_sender.startswith("web-")
+    history = await client.get(f"/api/v1/conversations/{web_sender}/messages")
+    assert history.status == 404
+    body = await (await post(client, sender=web_sender, text="what is my address?")).json()
+    assert body["sender"] == web_sender, "the answer names the sender as the client sent it"
+    assert fake_rasa.received[-1]["sender"] == f"rest-{web_sender}"
+    browser = (await (await client.get("/chat/messages")).json())["messages"]
+    assert "what is my address?" not in [m["text"] for m in browser]
+
+
+async def test_a_rest_client_cannot_reach_a_telegram_conversation(client, fake_rasa):
+    from bot.appkeys import GATEWAY
+
+    store = client.server.app[GATEWAY].store
+    await store.receive(sender="telegram-4242", channel="telegram", text="my order is 10001")
+    assert (await client.get("/api/v1/conversations/telegram-4242/messages")).status == 404
+    fake_rasa.replies = [{"text": "gone"}, {"custom": {"erase": True}}]
+    body = await (await post(client, sender="telegram-4242", text="delete my account")).json()
+    assert body["sender"] == "telegram-4242"
+    assert fake_rasa.received[-1]["sender"] == "rest-telegram-4242"
+    # The REST conversation was erased, the Telegram chat's is untouched.
+    telegram = await store.messages("telegram-4242")
+    assert [m.text for m in telegram] == ["my order is 10001"]
+    assert (await client.get("/api/v1/conversations/telegram-4242/messages")).status == 404
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None],
+)
+@pytest.mark.parametrize("path", ["/api/v1/messages", "/chat/messages", "/console/login", "/nlg"])
+async def test_json_routes_refuse_other_content_types_with_415(
+    client, fake_rasa, path, content_type
+):
+    """A web page can post text/plain or a form to any origin without a CORS preflight;
+    none of it reaches the bot."""
+    raw = b'{"sender": "x", "text": "hi", "name": "a", "password": "b", "response": "utter_greet"}'
+    from tests.conftest import NLG_HEADERS
+
+    headers = {"Content-Type": content_type or "", **(NLG_HEADERS if path == "/nlg" else {})}
+    response = await client.post(path, data=raw, headers=headers)
+    assert response.status == 415
+    assert "application/json" in (await response.json())["error"]
+    assert fake_rasa.received == []
+
+
+async def test_a_charset_parameter_is_fine(client):
+    response = await client.post(
+        "/api/v1/messages",
+        data=b'{"sender": "cs", "text": "hallo daar"}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status == 200

@@ -31,3 +31,24 @@ def test_telegram_polling_needs_only_the_token():
     settings = Settings.from_env({"TELEGRAM_TOKEN": "1:A", "TELEGRAM_API_BASE_URL": "http://h/"})
     assert settings.telegram_token == "1:A" and settings.telegram_webhook_url is None
     assert settings.telegram_api_base_url == "http://h"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "shop.example.com", "[::]"])
+def test_listening_beyond_this_machine_needs_an_api_token(host):
+    with pytest.raises(SettingsError, match=r"TOLK_HOST.*TOLK_API_TOKEN"):
+        Settings.from_env({"TOLK_HOST": host})
+    settings = Settings.from_env({"TOLK_HOST": host, "TOLK_API_TOKEN": "s3cret"})
+    assert settings.host == host and settings.api_token == "s3cret"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost", "LOCALHOST"])
+def test_loopback_needs_no_token(host):
+    assert Settings.from_env({"TOLK_HOST": host}).api_token is None
+
+
+def test_the_proxy_is_trusted_only_when_told():
+    assert Settings.from_env({}).trust_proxy is False
+    assert Settings.from_env({"TOLK_TRUST_PROXY": "1"}).trust_proxy is True
+    assert Settings.from_env({"TOLK_TRUST_PROXY": "false"}).trust_proxy is False
+    with pytest.raises(SettingsError, match="TOLK_TRUST_PROXY"):
+        Settings.from_env({"TOLK_TRUST_PROXY": "maybe"})

@@ -42,9 +42,13 @@ def post(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def health(url: str) -> tuple[int, dict]:
+def health(url: str, admin_token: str) -> tuple[int, dict]:
+    """/healthz with the details only the admin token gets (which part is down)."""
+    request = urllib.request.Request(
+        f"{url}/healthz", headers={"Authorization": f"Bearer {admin_token}"}
+    )
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -83,6 +87,15 @@ def stack(tmp_path_factory, translator):
         # Agents count as gone after AGENT_TIMEOUT seconds without a sign of life.
         "TOLK_AGENT_TIMEOUT": str(AGENT_TIMEOUT),
         "TOLK_SWEEP_SECONDS": "0.5",
+        # Messages kept while Rasa was down are retried every second (doubling), long
+        # enough for test_outages.py to start Rasa again before a person takes over.
+        "TOLK_RETRY_SECONDS": "1",
+        "TOLK_RETRY_ATTEMPTS": "12",
+        # Every test talks from 127.0.0.1 and starts new conversations: per-address limits
+        # would stop the session half way. Per sender, the defaults stay on.
+        "TOLK_RATE_PER_ADDRESS": "100000/10s",
+        "TOLK_RATE_READS_PER_ADDRESS": "100000/10s",
+        "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
     }
     stack = Stack(
         Ports(rasa=15005 + PORT_OFFSET, actions=15055 + PORT_OFFSET, bot=18080 + PORT_OFFSET),

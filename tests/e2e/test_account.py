@@ -3,10 +3,13 @@ dialogue, action server and the seeded demo shop, over REST."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 import uuid
 
 import pytest
 
+from bot import internal_secrets
 from tests.e2e.conftest import post
 from tests.texts import said
 
@@ -100,3 +103,31 @@ def test_password_reset_answers_the_same_for_any_address(stack):
         replies.append(texts(post(stack.bot_url, {"sender": sender, "text": email})))
     assert replies[0] == [said("utter_password_reset_sent", "en", email="alex@example.com")]
     assert replies[1] == [said("utter_password_reset_sent", "en", email="nobody@example.com")]
+
+
+def post_json(url: str, body: dict, token: str | None = None) -> object:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_a_new_session_does_not_know_who_verified_before(stack):
+    """Whoever writes under a sender id in a later session is not greeted by name, is
+    shown no order and cannot act on one without proving it again (slots are not carried
+    over; actions/verified.py)."""
+    sender = f"session-{uuid.uuid4().hex[:6]}"
+    post(stack.bot_url, {"sender": sender, "text": "Ik wil mijn bestelling 10002 annuleren"})
+    asked = post(stack.bot_url, {"sender": sender, "text": "sam@example.com"})
+    assert said("utter_verified", "nl", name="Sam", order_number="10002") in texts(asked)
+    post(stack.bot_url, {"sender": sender, "text": "/deny"})  # keep the order
+    # A new session, as Rasa starts one after an hour of silence (domain.yml).
+    rasa = f"http://127.0.0.1:{stack.ports.rasa}/webhooks/rest/webhook"
+    secret = stack.secrets.get(internal_secrets.RASA_SECRET)
+    post_json(rasa, {"sender": f"rest-{sender}", "message": "/session_start"}, secret)
+    hello = texts(post(stack.bot_url, {"sender": sender, "text": "hallo"}))
+    assert "Sam" not in " ".join(hello) and "10002" not in " ".join(hello)
+    again = texts(post(stack.bot_url, {"sender": sender, "text": "annuleer bestelling 10002"}))
+    assert again[-1] == said("utter_ask_email", "nl")

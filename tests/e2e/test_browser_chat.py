@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import answer, chromium_page
+from tests.texts import first_contact
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +31,7 @@ def test_persian_customer_chats_right_to_left(stack, page, tmp_path_factory):
     send(page, "سلام، ارسال چند روز طول میکشه؟", expect_bot_messages=2)
 
     bot_texts = page.locator(".msg.from-bot .text").all_inner_texts()
-    assert bot_texts[0] == answer("utter_disclosure", "fa")
+    assert bot_texts[0] == first_contact("utter_disclosure", "fa", translator=True)
     assert bot_texts[1] == answer("utter_faq/shipping_time", "fa")
     directions = page.eval_on_selector_all(
         ".msg .text", "nodes => nodes.map(n => getComputedStyle(n).direction)"
@@ -61,3 +62,23 @@ def test_the_talk_to_a_person_button_hands_over(stack, page):
         answer("utter_handoff_request", "fa")
         in page.locator(".msg.from-bot .text").all_inner_texts()
     )
+
+
+def test_the_page_keeps_to_its_content_security_policy(stack):
+    """The strict policy (bot/page_policy.py) lets the page's own script and style run and
+    refuses everything else: chromium reports no violation, and the style is applied."""
+    with chromium_page(color_scheme="light") as fresh:
+        refused: list[str] = []
+        fresh.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        fresh.goto(f"{stack.bot_url}/")
+        send(fresh, "hello", expect_bot_messages=2)  # the script runs
+        accent = fresh.evaluate(
+            "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"
+        )
+        assert accent == "#0b57d0"  # the style applies
+        assert refused == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import answer, health, post
+from tests.texts import first_contact
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,8 @@ def test_a_short_conversation_in_each_language(stack, language):
     first = post(stack.bot_url, {"sender": sender, "text": greeting})
     assert first["language"] == language
     texts = [m["text"] for m in first["messages"]]
-    assert texts[0] == answer("utter_disclosure", language)
+    # The first reply: the bot says it is one, and what it keeps for how long.
+    assert texts[0] == first_contact("utter_disclosure", language, translator=True)
     assert texts[1] == answer("utter_greet", language)
 
     second = post(stack.bot_url, {"sender": sender, "text": faq})
@@ -62,7 +64,7 @@ def test_not_understood_twice_hands_over_to_a_person(stack):
 
 
 def test_health_is_ok_with_everything_up(stack):
-    assert health(stack.bot_url) == (
+    assert health(stack.bot_url, stack.admin_token) == (
         200,
         {"status": "ok", "checks": {"rasa": "ok", "actions": "ok", "database": "ok"}},
     )

@@ -243,8 +243,14 @@ async def test_get_file_and_download(bot: Bot, fake: FakeTelegram, url: str) -> 
     assert file.file_id == "photo-1"
     assert file.file_size == len(FILE_BYTES)
     assert file.file_path == f"{url}/file/bot{fake.token}/photos/photo-1.jpg"
-    assert bytes(content) == b"\xff\xd8fake-jpeg"
+    assert bytes(content) == FILE_BYTES
     assert fake.downloads == ["photos/photo-1.jpg"]
+
+    fake.files["doc-1"] = ("documents/page.html", b"<html></html>")
+    document = await bot.get_file("doc-1")
+    assert document.file_path.endswith("/documents/page.html")
+    assert document.file_size == 13
+    assert bytes(await document.download_as_bytearray()) == b"<html></html>"
 
 
 async def test_injected_429_raises_retry_after(

@@ -11,6 +11,8 @@ from aiohttp import WSMsgType, WSServerHandshakeError
 from bot.appkeys import GATEWAY
 from bot.console import views
 from bot.console.sessions import COOKIE, CSRF_HEADER
+from bot.ratelimit import MemoryRateLimiter, Rate
+from tests.bot.test_limits import from_address
 
 PASSWORD = "correct horse battery"
 
@@ -127,19 +129,47 @@ async def test_repeated_failures_lock_the_name_for_a_while(client, agent):
     assert (await log_in(client, name=" ANA ")).status == 429  # same name, other spelling
 
 
-def test_throttle_opens_again_after_the_window():
+async def test_throttle_opens_again_after_its_window():
     now = [0.0]
-    throttle = views.LoginThrottle(limit=3, window=60, clock=lambda: now[0])
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    throttle = views.LoginThrottle(limiter, per_name=Rate(3, 60), per_address=Rate(100, 60))
     for _ in range(3):
-        assert throttle.retry_after("x") == 0
-        throttle.failed("x")
-    assert throttle.retry_after("x") == 60
-    now[0] = 61
-    assert throttle.retry_after("x") == 0
-    throttle.failed("x")
-    throttle.succeeded("x")
-    throttle.failed("x")
-    assert throttle.retry_after("x") == 0
+        assert await throttle.retry_after("10.0.0.9", "x") == 0
+        await throttle.failed("10.0.0.9", "x")
+    assert await throttle.retry_after("10.0.0.9", "x") == 20  # one more try per 60/3 s
+    assert await throttle.retry_after("10.0.0.9", "X ") == 20, "the same name"
+    assert await throttle.retry_after("10.0.0.8", "x") == 0, "another address"
+    now[0] = 20
+    assert await throttle.retry_after("10.0.0.9", "x") == 0
+    await throttle.failed("10.0.0.9", "x")
+    await throttle.succeeded("10.0.0.9", "x")
+    await throttle.failed("10.0.0.9", "x")
+    assert await throttle.retry_after("10.0.0.9", "x") == 0
+
+
+async def test_a_stranger_cannot_lock_an_agent_out(client, agent):
+    """Guessing from another address slows that address down, not the agent."""
+    url = client.make_url("/console/login")
+    async with from_address("127.0.0.2") as stranger:
+        statuses = []
+        for _ in range(8):
+            response = await stranger.post(url, json={"name": "Ana", "password": "guess"})
+            statuses.append(response.status)
+        assert statuses[:5] == [401] * 5 and statuses[-1] == 429
+        body = await response.json()
+        assert body["retry_after"] >= 1 and response.headers["Retry-After"]
+    assert (await log_in(client)).status == 200, "Ana, from her own address, gets in"
+
+
+async def test_one_address_trying_many_names_is_limited(client, agent):
+    url = client.make_url("/console/login")
+    async with from_address("127.0.0.2") as stranger:
+        for n in range(20):  # TOLK_LOGIN_FAILURES_PER_ADDRESS: 20 per 10 minutes
+            response = await stranger.post(url, json={"name": f"name{n}", "password": "x"})
+            assert response.status == 401
+        response = await stranger.post(url, json={"name": "Ana", "password": PASSWORD})
+        assert response.status == 429
+    assert (await log_in(client)).status == 200
 
 
 async def test_agent_api_with_the_cookie_needs_the_csrf_header(client, agent):
@@ -191,7 +221,7 @@ async def test_websocket_pushes_the_queue_and_a_watched_ticket(client, agent):
             ws, "queue", until=lambda m: any(t["id"] == ticket for t in m["tickets"])
         )
         listed = next(t for t in queue["tickets"] if t["id"] == ticket)
-        assert listed["customer"]["sender"] == "c1"
+        assert listed["customer"]["sender"] == "rest-c1"  # the conversation key
         assert listed["reason"] == "request" and listed["channel"] == "rest"
         # The console keeps Ana online, so the ticket goes to her.
         assert listed["status"] == "assigned" and listed["agent"]["name"] == "Ana"
@@ -273,3 +303,22 @@ def test_same_origin_rules():
     assert not check("http://127.0.0.1:8081")
     assert not check("https://evil.example")
     assert not check("null")
+
+
+@pytest.mark.parametrize(("trust_proxy", "secure"), [(True, True), (False, False)])
+async def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(
+    aiohttp_client, settings, trust_proxy, secure
+):
+    from dataclasses import replace
+
+    from bot.app import create_app
+
+    console = await aiohttp_client(create_app(replace(settings, trust_proxy=trust_proxy)))
+    await console.app[GATEWAY].handoff.agents.add("Ana", ("en",), password=PASSWORD)
+    response = await console.post(
+        "/console/login",
+        json={"name": "Ana", "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert response.status == 200
+    assert bool(response.cookies[COOKIE]["secure"]) is secure

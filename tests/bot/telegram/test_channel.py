@@ -17,7 +17,7 @@ from tests.telegram_server import (
     sticker_update,
     text_update,
 )
-from tests.texts import said
+from tests.texts import first_contact, said
 
 
 async def test_the_webhook_is_registered_with_the_secret(tg_client, telegram):
@@ -40,7 +40,11 @@ async def test_a_persian_customer_is_answered_in_the_chat(tg_client, telegram, f
     fake_rasa.replies = [{"text": "پاسخ"}]
     assert await deliver(tg_client, text_update(10, 501, "سلام، سفارشم کجاست؟")) == 200
     sent = await settled(telegram, 2)
-    assert [m["text"] for m in sent] == [said("utter_disclosure", "fa"), "پاسخ"]
+    # The first reply also says what is stored and that a translator is used (masked).
+    assert [m["text"] for m in sent] == [
+        first_contact("utter_disclosure", "fa", translator=True),
+        "پاسخ",
+    ]
     assert {m["chat_id"] for m in sent} == {501}
     assert all(m["parse_mode"] is None for m in sent)
     metadata = fake_rasa.received[0]["metadata"]
@@ -133,7 +137,7 @@ async def test_start_greets_with_the_disclosure(tg_client, telegram, fake_rasa):
     fake_rasa.replies = [{"text": "Hoi!"}]
     await deliver(tg_client, text_update(80, 508, "/start", language_code="nl"))
     sent = await settled(telegram, 2)
-    assert sent[0]["text"] == said("utter_disclosure", "nl")
+    assert sent[0]["text"] == first_contact("utter_disclosure", "nl", translator=True)
     assert fake_rasa.received[0]["message"] == "/greet"
 
 
@@ -170,13 +174,13 @@ async def test_privacy_and_delete_my_data_with_confirmation(tg_client, telegram,
 async def test_what_the_bot_cannot_read_gets_a_clear_answer(tg_client, telegram, update):
     await deliver(tg_client, update)
     sent = await settled(telegram, 1)
-    assert sent[-1]["text"] == said("utter_unsupported_media", "vi")
+    assert sent[-1]["text"] == first_contact("utter_unsupported_media", "vi", translator=True)
 
 
 async def test_an_edited_message_is_not_silently_ignored(tg_client, telegram):
     await deliver(tg_client, edited_text_update(110, 511, "fixed text", language_code="en"))
     sent = await settled(telegram, 1)
-    assert sent[-1]["text"] == said("utter_edited_message", "en")
+    assert sent[-1]["text"] == first_contact("utter_edited_message", "en", translator=True)
 
 
 async def test_group_chats_are_told_once_to_write_privately(tg_client, telegram, fake_rasa):
@@ -184,13 +188,29 @@ async def test_group_chats_are_told_once_to_write_privately(tg_client, telegram,
     await deliver(tg_client, group_text_update(121, -900, "hello again", language_code="en"))
     await settled(telegram, 1)
     await asyncio.sleep(0.3)
-    assert [m["text"] for m in telegram.sent] == [said("utter_private_chat_only", "en")]
+    assert [m["text"] for m in telegram.sent] == [
+        first_contact("utter_private_chat_only", "en", translator=True)
+    ]
     assert fake_rasa.received == []
+
+
+async def test_the_webhook_takes_json_only(tg_client, telegram, fake_rasa):
+    """Telegram posts application/json; anything else is refused before it is stored."""
+    raw = '{"update_id": 901, "message": {"message_id": 1, "text": "hi"}}'
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "text/plain"}
+    response = await tg_client.post("/telegram/webhook", data=raw, headers=headers)
+    assert response.status == 415 and "application/json" in (await response.json())["error"]
+    charset = {**headers, "Content-Type": "application/json; charset=utf-8"}
+    update = text_update(11, 902, "hello there", language_code="en")
+    response = await tg_client.post("/telegram/webhook", json=update, headers=charset)
+    assert response.status == 200
 
 
 async def test_a_broken_update_is_refused_with_a_clear_error(tg_client):
     response = await tg_client.post(
-        "/telegram/webhook", data="{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        "/telegram/webhook",
+        data="{not json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
     )
     assert response.status == 400 and "JSON" in (await response.json())["error"]
     response = await tg_client.post(

@@ -43,3 +43,43 @@ async def test_hits_are_counted(memory):
     async with memory._engine.connect() as connection:
         hits = (await connection.execute(translation_memory.select())).first().hits
     assert hits == 3
+
+
+async def _links(memory) -> set[tuple[str, int]]:
+    from sqlalchemy import select
+
+    from bot.db import translation_memory_uses
+
+    query = select(
+        translation_memory.c.source_text, translation_memory_uses.c.conversation_id
+    ).join(translation_memory_uses, translation_memory_uses.c.entry_id == translation_memory.c.id)
+    async with memory._engine.connect() as connection:
+        return {(row[0], row[1]) for row in await connection.execute(query)}
+
+
+async def _conversation(memory, sender: str) -> int:
+    from bot.db import conversations, utcnow
+
+    async with memory._engine.begin() as connection:
+        result = await connection.execute(
+            conversations.insert().values(
+                sender=sender, channel="rest", created_at=utcnow(), updated_at=utcnow()
+            )
+        )
+        return result.inserted_primary_key[0]
+
+
+async def test_entries_are_linked_to_the_conversations_that_made_or_matched_them(memory):
+    first, second = await _conversation(memory, "rest-a"), await _conversation(memory, "rest-b")
+    await memory.store([("Hola", "Hello")], "es", "en", conversation_id=first)
+    await memory.store([("Hola", "Hello")], "es", "en", conversation_id=second)  # raced
+    await memory.store([("Adiós", "Bye")], "es", "en", conversation_id=first)
+    await memory.lookup(["Adiós", "nada"], "es", "en", second)
+    await memory.lookup(["Adiós"], "es", "en", second)  # linked once
+    await memory.lookup(["Hola"], "es", "en")  # catalogue texts: no conversation
+    assert await _links(memory) == {
+        ("Hola", first),
+        ("Hola", second),
+        ("Adiós", first),
+        ("Adiós", second),
+    }

@@ -1,0 +1,1 @@
+"""Input channels that `rasa run` loads from credentials.yml (Rasa's side, Python 3.10)."""

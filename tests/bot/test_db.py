@@ -1,0 +1,62 @@
+"""A database made by an older version is brought up to date at start, once."""
+
+from __future__ import annotations
+
+import sqlalchemy
+from sqlalchemy import select
+
+from bot.db import conversations, create_engine, create_schema
+from bot.store import Store
+
+
+def old_database(path) -> str:
+    """conversations as versions before channel-qualified keys made it: a REST
+    conversation under the client's sender as sent."""
+    url = f"sqlite:///{path}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE conversations (id INTEGER PRIMARY KEY, sender VARCHAR(128) NOT NULL "
+            "UNIQUE, channel VARCHAR(32) NOT NULL, language VARCHAR(16), created_at DATETIME "
+            "NOT NULL, updated_at DATETIME NOT NULL)"
+        )
+        for sender, channel in [
+            ("anna", "rest"),
+            ("x", "rest"),
+            ("rest-x", "rest"),  # must not collide with "x" once that is "rest-x"
+            ("telegram-5", "rest"),  # a REST client that borrowed a Telegram-like name
+            ("telegram-9", "telegram"),
+            ("web-AAAAAAAAAAAAAAAAAAAAAAAA", "web"),
+        ]:
+            connection.exec_driver_sql(
+                "INSERT INTO conversations (sender, channel, created_at, updated_at) "
+                "VALUES (?, ?, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')",
+                (sender, channel),
+            )
+    engine.dispose()
+    return url
+
+
+async def test_rest_conversations_get_their_channel_key_once(tmp_path):
+    url = old_database(tmp_path / "old.db")
+    engine = create_engine(url)
+    try:
+        await create_schema(engine)
+        await create_schema(engine)  # a second start changes nothing more
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(conversations.c.sender))).scalars().all()
+        assert sorted(rows) == [
+            "rest-anna",
+            "rest-rest-x",
+            "rest-telegram-5",
+            "rest-x",
+            "telegram-9",
+            "web-AAAAAAAAAAAAAAAAAAAAAAAA",
+        ]
+        # Telegram chat 5 now gets a conversation of its own.
+        store = Store(engine)
+        received = await store.receive(sender="telegram-5", channel="telegram", text="hi")
+        assert received.conversation.channel == "telegram"
+        assert (await store.conversation("rest-telegram-5")).channel == "rest"
+    finally:
+        await engine.dispose()

@@ -1,0 +1,168 @@
+"""What every answer of the service must be, checked on every fuzzing request.
+
+- never a 5xx other than a JSON 503;
+- a status that docs/openapi.yaml lists for the route, with a body of the documented shape;
+- never slower than one second.
+
+`Client` sends a request, times it, checks the answer and keeps the figures (requests,
+5xx, slowest) that the test run reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+import yaml
+from jsonschema import Draft202012Validator, RefResolver
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+SLOWEST_ALLOWED = 1.0
+# A request still unanswered then counts as a freeze (and the next one may be slow too).
+GIVE_UP = 5.0
+
+
+class Contract:
+    """The response schemas of docs/openapi.yaml."""
+
+    def __init__(self, path: Path = OPENAPI) -> None:
+        self.spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self._resolver = RefResolver.from_schema(self.spec)
+
+    def _resolved(self, node: dict) -> dict:
+        while "$ref" in node:
+            node = self._resolver.resolve(node["$ref"])[1]
+        return node
+
+    def problems(self, route: str, method: str, status: int, body: object) -> list[str]:
+        """What is wrong with this answer on this route, per the document."""
+        operation = self.spec["paths"].get(route, {}).get(method.lower())
+        if operation is None:
+            return [f"{method} {route} is not in docs/openapi.yaml"]
+        documented = operation["responses"].get(str(status))
+        if documented is None:
+            return [f"status {status} is not documented for {method} {route}"]
+        content = self._resolved(documented).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if schema is None:
+            return []
+        validator = Draft202012Validator(schema, resolver=self._resolver)
+        return [
+            f"{'/'.join(map(str, error.absolute_path)) or 'body'}: {error.message}"
+            for error in validator.iter_errors(body)
+        ]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    raw: bytes
+    seconds: float
+
+    @cached_property
+    def json(self) -> object:
+        return json.loads(self.raw)
+
+
+@dataclass
+class Figures:
+    requests: int = 0
+    server_errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    slowest: float = 0.0
+    slowest_request: str = ""
+
+    def count(self, what: str, status: int, seconds: float) -> None:
+        self.requests += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status >= 500:
+            self.server_errors += 1
+        if seconds > self.slowest:
+            self.slowest, self.slowest_request = seconds, what
+
+    def summary(self, title: str) -> str:
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
+        return (
+            f"{title}: {self.requests} requests, {self.server_errors} 5xx, slowest "
+            f"{self.slowest * 1000:.0f} ms ({self.slowest_request}); statuses {statuses}"
+        )
+
+
+class Client:
+    """HTTP to the service, each answer checked against the contract and timed."""
+
+    def __init__(self, base_url: str, contract: Contract, figures: Figures) -> None:
+        self.base_url = base_url
+        self.contract = contract
+        self.figures = figures
+        self.session = requests.Session()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(
+        self,
+        method: str,
+        route: str,
+        *,
+        path: dict[str, str] | None = None,
+        body: bytes | None = None,
+        content_type: str | None = "application/json",
+        headers: dict[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        session: requests.Session | None = None,
+    ) -> Answer:
+        url = self.base_url + route.format(
+            **{k: quote(v, safe="") for k, v in (path or {}).items()}
+        )
+        sent_headers = dict(headers or {})
+        if content_type is not None:
+            sent_headers["Content-Type"] = content_type
+        what = f"{method} {url.removeprefix(self.base_url)[:80]} ({len(body or b'')} bytes)"
+        start = time.perf_counter()
+        try:
+            response = (session or self.session).request(
+                method,
+                url,
+                data=body,
+                headers=sent_headers,
+                cookies=cookies,
+                params=params,
+                timeout=GIVE_UP,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            self.figures.count(what, 0, time.perf_counter() - start)
+            sent = (body or b"")[:200]
+            raise AssertionError(f"{what}: no answer within {GIVE_UP} s: {sent!r}") from None
+        seconds = time.perf_counter() - start
+        answer = Answer(response.status_code, dict(response.headers), response.content, seconds)
+        self.figures.count(what, answer.status, seconds)
+        self._check(method, route, what, answer)
+        return answer
+
+    def _check(self, method: str, route: str, what: str, answer: Answer) -> None:
+        shown = answer.raw[:300]
+        assert answer.status < 500 or answer.status == 503, f"{what}: {answer.status} {shown!r}"
+        assert answer.headers.get("Content-Type", "").startswith("application/json"), (
+            f"{what}: {answer.status} is not JSON: {answer.headers.get('Content-Type')} {shown!r}"
+        )
+        try:
+            body = answer.json
+        except ValueError:
+            raise AssertionError(f"{what}: {answer.status} with a body that is not JSON") from None
+        problems = self.contract.problems(route, method, answer.status, body)
+        assert not problems, f"{what}: {answer.status} {shown!r}: {problems}"
+        assert answer.seconds < SLOWEST_ALLOWED, f"{what}: took {answer.seconds:.2f} s"
+
+
+def encoded(value: object) -> bytes:
+    """JSON as a client would send it; lone surrogates travel as \\udXXX escapes."""
+    return json.dumps(value).encode()
