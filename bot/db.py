@@ -410,11 +410,13 @@ def create_engine(url: str) -> AsyncEngine:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets the console read while a message is written; with WAL, synchronous=NORMAL
     # survives a crash of the process (not of the machine) and saves an fsync per commit.
-    # Foreign keys make erasing a conversation erase its messages.
+    # Foreign keys make erasing a conversation erase its messages; secure_delete overwrites
+    # what is deleted, so an erased customer's text does not stay readable in free pages.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 

@@ -100,6 +100,7 @@ class Eraser:
         """Everything stored about the conversation `sender` (its key), tracker included."""
         async with self._engine.begin() as connection:
             erased = await _erase_rows(connection, sender)
+        await _scrub(self._engine)
         events = await asyncio.to_thread(self._erase_tracker, sender)
         erased = erased + Erased(tracker_events=events)
         # Counts only: the sender key can name a person (a REST client's e-mail address).
@@ -180,7 +181,13 @@ class Eraser:
                 events = sqlalchemy.table(
                     "events", sqlalchemy.column("sender_id"), sqlalchemy.column("timestamp")
                 )
-                return connection.execute(statement(events)).rowcount
+                if url.get_backend_name() == "sqlite":
+                    connection.exec_driver_sql("PRAGMA secure_delete=ON")
+                deleted = connection.execute(statement(events)).rowcount
+            if url.get_backend_name() == "sqlite":
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return deleted
         finally:
             engine.dispose()
 
@@ -278,3 +285,13 @@ def run_erase(settings, sender: str) -> int:
     print(f"erased {sender!r}, rows per table:")
     print("\n".join(erased.lines()))
     return 0
+
+
+async def _scrub(engine: AsyncEngine) -> None:
+    """SQLite keeps deleted rows in its write-ahead log until a checkpoint: move them into
+    the database file (where secure_delete, bot/db.py, has zeroed them) and empty the log,
+    so that an erased customer cannot be read back from the files."""
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL's VACUUM reclaims dead rows on its own schedule
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

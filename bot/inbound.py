@@ -33,6 +33,9 @@ _PAYLOAD = re.compile(r"^/[a-z_]+(/[a-z_]+)?(\{.*\})?$", re.DOTALL)
 _LANGUAGE_COMMAND = re.compile(r"^/language(?:\s+(.+))?$", re.IGNORECASE | re.DOTALL)
 # "Talk to a person" on every channel, whatever Rasa makes of it.
 _HUMAN_COMMAND = re.compile(r"^/(?:human|agent|person|request_human)$", re.IGNORECASE)
+# Rasa's own intents that a customer must not trigger by typing them ("/restart" wipes the
+# tracker, "/session_start" starts a session that answers nothing): sent as plain words.
+_INTERNAL_INTENT = re.compile(r"^/+(?=(?:session_start|restart|back)\b)", re.IGNORECASE)
 # How many earlier customer messages Rasa sees, for "asked the same again" (escalation).
 _RECENT = 3
 # How often a message waiting behind one that someone else is answering looks again.
@@ -146,7 +149,7 @@ class Gateway:
         conversation = received.conversation
 
         seq = received.message_seq
-        text = inbound.text.strip()
+        text = _INTERNAL_INTENT.sub("", inbound.text.strip())
         asked = privacy_command(text)
         if asked is not None:  # on every channel, even with a person or a rating pending
             return await self._privacy(inbound, conversation, seq, asked)
@@ -419,13 +422,19 @@ class Gateway:
             "recent": [m.pivot_text or m.text for m in earlier if m.seq < seq][-_RECENT:],
         }
         answers: list[BotMessage] = []
+        rasa_answered = False
         if behind:
             log.info("message from %s waits behind an older unanswered one", inbound.channel)
         else:
             try:
                 answers = await self.rasa.send(inbound.sender, text, metadata)
+                rasa_answered = True
             except RasaUnavailable as error:
                 log.warning("message from %s kept for retry: %s", inbound.channel, error)
+        if not answers and rasa_answered and await self._answered_nothing():
+            # Rasa and the actions are up and chose to say nothing: the message is
+            # answered (a retry would get nothing either and block the conversation).
+            return "answered", [await self.render("utter_ask_rephrase", language)], language, {}
         if not answers:
             # Rasa down, or it ran into a failing action (action server down): the
             # customer hears so, and the message stays marked for a retry.
@@ -448,6 +457,15 @@ class Gateway:
                     await self.render("utter_language_not_supported", language, about=wanted)
                 )
         return "answered", replies, language, signals
+
+    async def _answered_nothing(self) -> bool:
+        """Whether an empty answer from Rasa was its answer, not a failure: Rasa answers
+        nothing also when an action failed, so the action server must be up."""
+        try:
+            return await self.rasa.actions_health() is None
+        except Exception:  # a probe that fails says "not sure": keep the message for a retry
+            log.exception("action server probe failed")
+            return False
 
     async def _language_command(self, conversation: Conversation, seq: int, command) -> Outcome:
         current = conversation.language or PIVOT_LANGUAGE

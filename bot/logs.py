@@ -48,10 +48,12 @@ MAX_LINE = 16_000
 # Personal kinds the Masker finds (glossary terms and catalogue placeholders are not).
 _PERSONAL = frozenset({"email", "url", "phone", "card", "iban", "order", "name"})
 # Not personal, but shaped like it: a line's own time stamp, an access log's status and
-# size after the request line, and our own loopback services.
+# size after the request line, a port number, and our own loopback services.
 _NOT_PERSONAL = re.compile(
     r"^\s*\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?"
     r'|" \d{3} \d+'
+    # "port=5005": which part is down must stay readable.
+    r"|\bport[= ]\d{1,5}\b"
     # Only where an address starts: from every "localhost" inside one long path the
     # search ran to the path's end again (4 s for a 64,000-character line).
     r"|(?<![A-Za-z0-9/._-])(?:https?://)?(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])(?::\d{1,5})?"

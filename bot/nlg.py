@@ -20,12 +20,17 @@ from bot.internal_secrets import bearer_matches
 
 log = logging.getLogger(__name__)
 
+# Rasa posts the tracker of the whole session with every response it asks for: a session
+# of long messages is megabytes, far above the customer routes' body limit (bot/app.py).
+# Only a caller holding the secret gets this far.
+MAX_NLG_BODY = 16 * 1024 * 1024
+
 
 async def nlg(request: web.Request) -> web.Response:
     if not bearer_matches(request.headers.get("Authorization"), request.app[SETTINGS].nlg_secret):
         return json_error(401, "/nlg answers Rasa only (Authorization: Bearer <TOLK_NLG_SECRET>)")
     gateway = request.app[GATEWAY]
-    body = await read_json(request)
+    body = await read_json(request, max_bytes=MAX_NLG_BODY)
     name = body.get("response") or body.get("template")
     if not isinstance(name, str) or not name:
         return json_error(400, "`response` (the response name) is required")

@@ -295,15 +295,7 @@ class Store:
                 )
             ).one()
         return Claimed(
-            Conversation(
-                row.id,
-                row.sender,
-                row.channel,
-                row.language,
-                row.customer_name,
-                row.timezone,
-                row.csat_ticket_id,
-            ),
+            _conversation(row),
             seq,
             row.text,
             row.external_id,
@@ -387,17 +379,7 @@ class Store:
                     select(conversations).where(conversations.c.sender == sender)
                 )
             ).first()
-        if row is None:
-            return None
-        return Conversation(
-            row.id,
-            row.sender,
-            row.channel,
-            row.language,
-            row.customer_name,
-            row.timezone,
-            row.csat_ticket_id,
-        )
+        return None if row is None else _conversation(row)
 
     async def messages(self, sender: str, after: int = 0) -> list[StoredMessage] | None:
         conversation = await self.conversation(sender)
@@ -494,6 +476,18 @@ async def _insert_bot_messages(
         )
         seqs.append(result.inserted_primary_key[0])
     return seqs
+
+
+def _conversation(row) -> Conversation:
+    return Conversation(
+        row.id,
+        row.sender,
+        row.channel,
+        row.language,
+        row.customer_name,
+        row.timezone,
+        row.csat_ticket_id,
+    )
 
 
 def _stored(row) -> StoredMessage:

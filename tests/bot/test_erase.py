@@ -414,3 +414,20 @@ async def test_the_running_service_applies_the_retention_at_start(aiohttp_client
     finally:
         await client.close()
         await engine.dispose()
+
+
+async def test_erased_text_cannot_be_read_back_from_the_database_files(engine, tracker, tmp_path):
+    """Deleted rows stay in SQLite's free pages and write-ahead log unless overwritten."""
+    agent = await add_agent(engine)
+    await fill(engine, GONE, 111, agent, TranslationMemory(engine))
+    await fill(engine, KEPT, 222, agent, TranslationMemory(engine))
+    add_events(tracker, GONE, 3)
+
+    await Eraser(engine, tracker).erase(GONE)
+
+    def on_disk(name: str) -> bytes:
+        return b"".join(path.read_bytes() for path in tmp_path.glob(f"{name}*") if path.is_file())
+
+    assert f"I am {GONE}".encode() not in on_disk("tolk.db")
+    assert f"I am {KEPT}".encode() in on_disk("tolk.db")  # the check can see text at all
+    assert GONE.encode() not in on_disk("rasa-tracker.db")

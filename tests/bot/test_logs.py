@@ -116,3 +116,9 @@ def test_rasa_never_runs_with_the_debug_log_that_holds_every_message(given, used
     env = {"PATH": "/bin"} | ({"LOG_LEVEL": given} if given else {})
     quiet = quiet_environment(env)
     assert quiet["LOG_LEVEL"] == used and quiet["PATH"] == "/bin"
+
+
+def test_a_port_number_stays_readable():
+    masker = Masker()
+    assert redact_line("Rasa not reachable (port=5005)", masker) == "Rasa not reachable (port=5005)"
+    assert "[order]" in redact_line("order 10001 port 5055", masker)

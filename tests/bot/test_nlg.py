@@ -100,3 +100,25 @@ async def test_without_a_configured_secret_nlg_refuses_everyone(aiohttp_client, 
     client = await aiohttp_client(create_app(replace(settings, nlg_secret=None)))
     response = await client.post("/nlg", json=nlg_body("utter_greet", "en"), headers=NLG_HEADERS)
     assert response.status == 401
+
+
+async def test_a_long_session_tracker_is_rendered(client):
+    """Rasa sends the whole session with every response: 40 turns of 4,000-character
+    messages are about 1 MB, far above the customer routes' 64 KiB limit."""
+    body = nlg_body("utter_iamabot", "en")
+    body["tracker"]["events"] = [
+        {"event": "user", "text": "ä" * 4000, "parse_data": {"text": "ä" * 4000}}
+        for _ in range(40)
+    ]
+    response = await client.post("/nlg", headers=NLG_HEADERS, json=body)
+    assert response.status == 200, await response.text()
+    assert "support@example.com" in (await response.json())["text"]
+
+
+async def test_a_tracker_over_the_nlg_limit_is_refused(client, monkeypatch):
+    monkeypatch.setattr("bot.nlg.MAX_NLG_BODY", 100_000)
+    body = nlg_body("utter_iamabot", "en")
+    body["tracker"]["events"] = [{"event": "user", "text": "x" * 4000} for _ in range(40)]
+    response = await client.post("/nlg", headers=NLG_HEADERS, json=body)
+    assert response.status == 413
+    assert "error" in await response.json()

@@ -5,6 +5,7 @@ import pytest
 from bot.app import create_app
 from bot.catalogue import Catalogue, fill
 from bot.settings import Settings
+from tests.texts import said
 
 
 async def post(client, **body):
@@ -131,10 +132,29 @@ async def test_rasa_unreachable_is_not_a_500(aiohttp_client, tmp_path):
     assert len(body["messages"]) == 2  # disclosure + apology
 
 
-async def test_empty_rasa_answer_gets_the_apology(client, fake_rasa):
+async def test_empty_answer_with_the_action_server_down_gets_the_apology(client, fake_rasa):
+    # What Rasa answers when an action fails: nothing, with HTTP 200.
     fake_rasa.replies = []
+    fake_rasa.actions_up = False
     body = await (await post(client, sender="e1", text="where is my order please")).json()
     assert "as soon as I'm back" in body["messages"][-1]["text"]  # and it will be (bot/retry.py)
+
+
+async def test_empty_answer_with_everything_up_is_an_answer_not_a_failure(client, fake_rasa):
+    """Rasa may choose to say nothing (a customer typing "/session_start" once did): that
+    message is answered, and the next one is not held behind it for retries."""
+    fake_rasa.replies = []
+    body = await (await post(client, sender="e2", text="hmm")).json()
+    assert body["messages"][-1]["text"] == said("utter_ask_rephrase", "en")
+    fake_rasa.replies = [{"text": "an answer"}]
+    body = await (await post(client, sender="e2", text="where is my order please")).json()
+    assert [m["text"] for m in body["messages"]] == ["an answer"]
+
+
+@pytest.mark.parametrize("typed", ["/session_start", "/restart", "//back", "/RESTART please"])
+async def test_rasa_internal_intents_are_sent_as_words(client, fake_rasa, typed):
+    await post(client, sender="internal", text=typed)
+    assert fake_rasa.received[-1]["message"] == typed.lstrip("/")
 
 
 async def test_conversation_history_pages_with_after(client):

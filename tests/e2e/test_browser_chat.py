@@ -64,10 +64,12 @@ def test_the_talk_to_a_person_button_hands_over(stack, page):
     )
 
 
-def test_the_page_keeps_to_its_content_security_policy(stack):
+def test_the_page_keeps_to_its_content_security_policy(stack, page):
     """The strict policy (bot/page_policy.py) lets the page's own script and style run and
     refuses everything else: chromium reports no violation, and the style is applied."""
-    with chromium_page(color_scheme="light") as fresh:
+    # A fresh page in the module's browser: Playwright's sync API runs one driver per thread.
+    fresh = page.context.browser.new_page(color_scheme="light")
+    try:
         refused: list[str] = []
         fresh.on(
             "console",
@@ -82,3 +84,5 @@ def test_the_page_keeps_to_its_content_security_policy(stack):
         )
         assert accent == "#0b57d0"  # the style applies
         assert refused == []
+    finally:
+        fresh.close()
