@@ -107,8 +107,7 @@ async def test_a_long_session_tracker_is_rendered(client):
     messages are about 1 MB, far above the customer routes' 64 KiB limit."""
     body = nlg_body("utter_iamabot", "en")
     body["tracker"]["events"] = [
-        {"event": "user", "text": "ä" * 4000, "parse_data": {"text": "ä" * 4000}}
-        for _ in range(40)
+        {"event": "user", "text": "ä" * 4000, "parse_data": {"text": "ä" * 4000}} for _ in range(40)
     ]
     response = await client.post("/nlg", headers=NLG_HEADERS, json=body)
     assert response.status == 200, await response.text()
