@@ -33,6 +33,13 @@ class Weights:
     repeated_question: float = 0.6
     threshold: float = 1.0
     classifier_threshold: float = 0.5
+    # The NLU's own confidence counts: when it is sure a message is a service request
+    # ("my card was charged twice" is payment_issue), the classifier needs this much more
+    # probability per unit of that confidence before it calls the message a complaint.
+    confidence_weight: float = 0.0
+    # A `complain` the NLU is less sure of than this is a complaint only if the classifier
+    # or the anger score agree; otherwise it is the runner-up intent's problem to solve.
+    complaint_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,12 @@ class EscalationPolicy:
         language: str,
         intent: str | None = None,
         earlier: tuple[str, ...] = (),
+        confidence: float | None = None,
     ) -> Verdict:
-        """Whether this message should reach a person, and why."""
+        """Whether this message should reach a person, and why.
+
+        `confidence` is the NLU's confidence in `intent` (None: unknown, treated as
+        certain for `complain` and as no evidence for other intents)."""
         if intent == "request_human":
             return Verdict(True, "request", signals=("intent",))
         normalised = for_nlu(text).casefold()
@@ -129,10 +140,13 @@ class EscalationPolicy:
         for category in SENSITIVE:
             if any(lexicon.hits(category, normalised) for lexicon in lexicons):
                 return Verdict(True, category, signals=(category,))
-        if intent == "complain":
+        w = self.weights
+        unsure_complaint = (
+            intent == "complain" and confidence is not None and confidence < w.complaint_confidence
+        )
+        if intent == "complain" and not unsure_complaint:
             return Verdict(True, "complaint", signals=("intent",))
 
-        w = self.weights
         signals: list[str] = []
         score = 0.0
         anger = sum(lexicon.hits("anger", normalised) for lexicon in lexicons)
@@ -157,7 +171,10 @@ class EscalationPolicy:
             return Verdict(True, "anger", round(score, 2), tuple(signals))
         if self.classifier is not None:
             probability = self.classifier.probability(text)
-            if probability >= w.classifier_threshold:
+            needed = w.classifier_threshold
+            if confidence is not None and intent != "complain":
+                needed = min(0.95, needed + w.confidence_weight * confidence)
+            if probability >= needed:
                 signals.append(f"classifier {probability:.2f}")
                 reason = "anger" if score > 0 else "complaint"
                 return Verdict(True, reason, round(score, 2), tuple(signals))
