@@ -48,7 +48,8 @@ class EscalationDetector(GraphComponent):
             # How much the NLU's confidence in a non-escalating intent raises that
             # probability (bot/handoff/escalation.py Weights.confidence_weight).
             "confidence_weight": 0.0,
-            # Below this NLU confidence, `complain` needs the classifier or anger to agree.
+            # Below this NLU confidence, `complain` and `request_human` need the classifier,
+            # anger or a sensitive topic to agree.
             "complaint_confidence": 0.0,
         }
 
@@ -121,11 +122,12 @@ class EscalationDetector(GraphComponent):
 
     @staticmethod
     def _demote(message: Message) -> None:
-        """An unsure `complain` that nothing else backs: the runner-up intent answers."""
+        """An unsure `complain` or `request_human` that nothing else backs: the runner-up
+        intent that does not lead to a person answers."""
         ranking = [
             entry
             for entry in message.get(INTENT_RANKING_KEY) or []
-            if entry.get("name") != HANDOFF_INTENT
+            if entry.get("name") not in ESCALATING_INTENTS
         ]
         if not ranking:
             return
@@ -148,7 +150,7 @@ class EscalationDetector(GraphComponent):
         confidence = float(confidence) if isinstance(confidence, (int, float)) else None
         verdict = self.policy.assess(text, language, name, recent, confidence)
         if not verdict.escalate:
-            if name == HANDOFF_INTENT:
+            if name in ESCALATING_INTENTS:
                 self._demote(message)
             return
         message.set(

@@ -190,8 +190,11 @@ class FaqSelector(GraphComponent):
                 path = directory / _MODEL_FILE
                 model = None
                 if path.exists():
-                    # Only the model this component wrote: sklearn and numpy types.
-                    model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+                    # Like Rasa's own classifiers: refuse a file with types skops does not
+                    # trust by default (a logistic regression has none).
+                    if sio.get_untrusted_types(file=path):
+                        raise ValueError(f"untrusted types in {path}")
+                    model = sio.load(path, trusted=[])
         except ValueError:
             logger.warning("FaqSelector: no trained model found; FAQ answers are off")
             return cls(config, model_storage, resource)

@@ -37,8 +37,9 @@ class Weights:
     # ("my card was charged twice" is payment_issue), the classifier needs this much more
     # probability per unit of that confidence before it calls the message a complaint.
     confidence_weight: float = 0.0
-    # A `complain` the NLU is less sure of than this is a complaint only if the classifier
-    # or the anger score agree; otherwise it is the runner-up intent's problem to solve.
+    # A `complain` or `request_human` the NLU is less sure of than this leads to a person
+    # only if the classifier, the anger score or a sensitive topic agree; otherwise the
+    # runner-up intent answers (the EscalationDetector demotes it).
     complaint_confidence: float = 0.0
 
 
@@ -132,7 +133,16 @@ class EscalationPolicy:
 
         `confidence` is the NLU's confidence in `intent` (None: unknown, treated as
         certain for `complain` and as no evidence for other intents)."""
-        if intent == "request_human":
+        w = self.weights
+        # The NLU's own confidence counts: an escalating intent it is unsure of ("is this
+        # tent big enough for 2 persons?" read as request_human) needs the classifier, the
+        # anger score or a sensitive topic to agree.
+        unsure = (
+            intent in ("complain", "request_human")
+            and confidence is not None
+            and confidence < w.complaint_confidence
+        )
+        if intent == "request_human" and not unsure:
             return Verdict(True, "request", signals=("intent",))
         normalised = for_nlu(text).casefold()
         lexicons = [self.lexicons[code] for code in dict.fromkeys((language, "en"))
@@ -140,11 +150,7 @@ class EscalationPolicy:
         for category in SENSITIVE:
             if any(lexicon.hits(category, normalised) for lexicon in lexicons):
                 return Verdict(True, category, signals=(category,))
-        w = self.weights
-        unsure_complaint = (
-            intent == "complain" and confidence is not None and confidence < w.complaint_confidence
-        )
-        if intent == "complain" and not unsure_complaint:
+        if intent == "complain" and not unsure:
             return Verdict(True, "complaint", signals=("intent",))
 
         signals: list[str] = []
@@ -177,6 +183,8 @@ class EscalationPolicy:
             if probability >= needed:
                 signals.append(f"classifier {probability:.2f}")
                 reason = "anger" if score > 0 else "complaint"
+                if intent == "request_human" and not score:
+                    reason = "request"
                 return Verdict(True, reason, round(score, 2), tuple(signals))
         return Verdict(False, None, round(score, 2), tuple(signals))
 
