@@ -20,6 +20,9 @@ from bot.normalize import for_nlu
 SENSITIVE = ("legal", "fraud", "chargeback", "safety")
 # Style alone ("THANK YOU!!!") is not anger when the customer is thanking or greeting.
 _FRIENDLY_INTENTS = frozenset({"thank", "greet", "goodbye", "affirm"})
+# Small talk the NLU is sure of ("goedemorgen allemaal, ik heb een vraagje" as greet, "am I
+# talking to a real person?" as bot_challenge): the classifier must be surer to overrule it.
+_SMALL_TALK_INTENTS = _FRIENDLY_INTENTS | {"deny", "bot_challenge"}
 _REPEATED_PUNCTUATION = re.compile(r"[!?؟]{3,}|[!?؟]{2,}.*[!?؟]{2,}")
 _WORD = re.compile(r"\w+")
 
@@ -33,9 +36,9 @@ class Weights:
     repeated_question: float = 0.6
     threshold: float = 1.0
     classifier_threshold: float = 0.5
-    # The NLU's own confidence counts: when it is sure a message is a service request
-    # ("my card was charged twice" is payment_issue), the classifier needs this much more
-    # probability per unit of that confidence before it calls the message a complaint.
+    # The NLU's own confidence counts: when it is sure a message is small talk (a greeting,
+    # thanks, "are you a bot?"), the classifier needs this much more probability per unit of
+    # that confidence before it calls the message a complaint.
     confidence_weight: float = 0.0
     # A `complain` or `request_human` the NLU is less sure of than this leads to a person
     # only if the classifier, the anger score or a sensitive topic agree; otherwise the
@@ -178,7 +181,7 @@ class EscalationPolicy:
         if self.classifier is not None:
             probability = self.classifier.probability(text)
             needed = w.classifier_threshold
-            if confidence is not None and intent != "complain":
+            if confidence is not None and intent in _SMALL_TALK_INTENTS:
                 needed = min(0.95, needed + w.confidence_weight * confidence)
             if probability >= needed:
                 signals.append(f"classifier {probability:.2f}")

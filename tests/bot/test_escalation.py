@@ -87,14 +87,16 @@ class _Sure:
         return 0.7
 
 
-def test_the_nlu_being_sure_of_a_service_request_outweighs_the_classifier(tmp_path):
+def test_the_nlu_being_sure_of_small_talk_outweighs_the_classifier(tmp_path):
     (tmp_path / "en.yml").write_text("anger: [ridiculous]\n")
     weights = Weights(classifier_threshold=0.5, confidence_weight=0.4)
     policy = EscalationPolicy.load(tmp_path, weights, _Sure())
-    calm = policy.assess("my card was charged twice", "en", "payment_issue", confidence=0.9)
+    calm = policy.assess("good morning, a question", "en", "greet", confidence=0.9)
     assert not calm.escalate
-    unsure = policy.assess("my card was charged twice", "en", "payment_issue", confidence=0.3)
+    unsure = policy.assess("good morning, a question", "en", "greet", confidence=0.3)
     assert unsure.escalate and unsure.reason == "complaint"
+    # Service requests keep the plain threshold: anger about a refund still reaches a person.
+    assert policy.assess("where is my refund", "en", "track_refund", confidence=0.9).escalate
 
 
 def test_an_unsure_complaint_needs_the_classifier_or_anger_to_agree(tmp_path):
