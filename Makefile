@@ -67,7 +67,11 @@ check-content: install
 unit: install
 	$(PY) -m pytest -m "not nlu and not e2e"
 
+# Accuracy per language on both held-out sets, the worst confusions, escalation P/R; then
+# the gates (tests marked `nlu`).
 nlu-eval: train
+	PYTHONWARNINGS=ignore $(PY) -m tests.nlu.heldout_eval
+	PYTHONWARNINGS=ignore $(PY) -m tests.handoff.quality
 	$(PY) -m pytest -m nlu
 
 e2e: train browser

@@ -54,6 +54,29 @@ _VIETNAMESE_LETTERS = re.compile("[\u1ea0-\u1ef9đĐơƠưƯăĂĩĨũŨ]")
 # Persian letters Arabic does not use (پ چ ژ گ, and the Persian forms of ye and kaf).
 _PERSIAN_LETTERS = re.compile("[پچژگیک]")
 
+# Greetings and function words that tell a short Latin-script first message apart ("hallo
+# daar", "Hallo, sind Sie ein Bot?"), where the statistical detector is unsure. Words shared
+# by two configured languages ("hallo" in Dutch and German) count for both, so only the
+# others decide; a word in no list says nothing.
+_CUES: dict[str, frozenset[str]] = {
+    code: frozenset(words.split())
+    for code, words in {
+        "en": "hi hello hey thanks thank please where my is are you the what how can i am "
+        "morning evening there your do does this",
+        "nl": "hallo hoi hey daar goedemorgen goedemiddag goedenavond goeiedag dag doei bedankt "
+        "dankjewel bedank ik mijn jullie niet een graag alsjeblieft alstublieft waar hoe wat "
+        "heb ben jij je u zijn het dit dank bestelling pakket wanneer kunt kun",
+        "de": "hallo guten morgen tag abend servus moin danke bitte ich mein meine sind sie "
+        "ist ein eine nicht und das der die wo wie bin haben bestellung können",
+        "fr": "bonjour bonsoir salut merci je suis vous est où ma mon commande pourquoi",
+        "es": "hola buenos buenas días gracias qué dónde mi pedido estoy usted por favor",
+        "pt": "olá oi bom boa obrigado obrigada tudo você meu minha onde encomenda",
+        "it": "ciao buongiorno buonasera grazie sono il mio vorrei dove ordine",
+        "tr": "merhaba selam teşekkürler nerede siparişim",
+        "id": "halo selamat pagi terima kasih saya apa",
+    }.items()
+}
+
 
 @dataclass(frozen=True)
 class Detection:
@@ -119,8 +142,13 @@ class LanguageChooser:
             if script != "LATIN" and script in _scripts_of(detection.language):
                 # "سلام" or "Где мой заказ?": the script narrows it to a few languages.
                 return detection.language
+            cue, hits = _cue_language(text, self.languages) if script == "LATIN" else (None, 0)
+            if cue and hits >= 2:  # "hallo daar": two words say Dutch, whatever the hint
+                return cue
             if hint:
                 return hint
+            if cue:  # "hoi"
+                return cue
             if detection.confidence >= FIRST_MESSAGE_CONFIDENCE:
                 return detection.language
             return DEFAULT_LANGUAGE
@@ -175,6 +203,19 @@ def _sample(text: str) -> str:
         return text
     cut = text.rfind(" ", DETECTION_SAMPLE // 2, DETECTION_SAMPLE)
     return text[: cut if cut != -1 else DETECTION_SAMPLE]
+
+
+def _cue_language(text: str, languages: tuple[str, ...]) -> tuple[str | None, int]:
+    """The one configured language whose greeting or function words the text uses most,
+    and how many of its words it uses."""
+    words = _WORD.findall(text.casefold())
+    hits = {code: sum(word in _CUES[code] for word in words) for code in languages if code in _CUES}
+    ranked = sorted(hits.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] == 0:
+        return None, 0
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None, 0
+    return ranked[0]
 
 
 def _looks_like_bare_vietnamese(words: list[str]) -> bool:

@@ -45,6 +45,12 @@ class EscalationDetector(GraphComponent):
             "anger_threshold": 1.0,
             # The classifier's probability that needs a person.
             "classifier_threshold": 0.5,
+            # How much the NLU's confidence in a non-escalating intent raises that
+            # probability (bot/handoff/escalation.py Weights.confidence_weight).
+            "confidence_weight": 0.0,
+            # Below this NLU confidence, `complain` and `request_human` need the classifier,
+            # anger or a sensitive topic to agree.
+            "complaint_confidence": 0.0,
         }
 
     def __init__(
@@ -100,6 +106,8 @@ class EscalationDetector(GraphComponent):
         weights = Weights(
             threshold=float(self.config["anger_threshold"]),
             classifier_threshold=float(self.config["classifier_threshold"]),
+            confidence_weight=float(self.config["confidence_weight"]),
+            complaint_confidence=float(self.config["complaint_confidence"]),
         )
         classifier = EscalationClassifier.fit(data["texts"], data["labels"])
         return EscalationPolicy.from_data(data["lexicons"], weights, classifier)
@@ -111,6 +119,20 @@ class EscalationDetector(GraphComponent):
         for message in messages:
             self._mark(message)
         return messages
+
+    @staticmethod
+    def _demote(message: Message) -> None:
+        """An unsure `complain` or `request_human` that nothing else backs: the runner-up
+        intent that does not lead to a person answers."""
+        ranking = [
+            entry
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get("name") not in ESCALATING_INTENTS
+        ]
+        if not ranking:
+            return
+        message.set(INTENT, dict(ranking[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _mark(self, message: Message) -> None:
         intent = message.get(INTENT) or {}
@@ -124,8 +146,12 @@ class EscalationDetector(GraphComponent):
         if language not in NATIVE_LANGUAGES:
             language = PIVOT_LANGUAGE
         recent = tuple(str(t) for t in metadata.get("recent") or () if isinstance(t, str))
-        verdict = self.policy.assess(text, language, name, recent)
+        confidence = intent.get("confidence")
+        confidence = float(confidence) if isinstance(confidence, (int, float)) else None
+        verdict = self.policy.assess(text, language, name, recent, confidence)
         if not verdict.escalate:
+            if name in ESCALATING_INTENTS:
+                self._demote(message)
             return
         message.set(
             ESCALATION,

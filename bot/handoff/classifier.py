@@ -16,7 +16,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.content import training_examples
+from bot.content import nlu_examples
 from bot.normalize import for_nlu
 
 # Intents that need a person: examples the classifier learns from, and the intents the
@@ -25,15 +25,23 @@ ESCALATING_INTENTS = frozenset({"complain", "request_human"})
 # The classifier reads this many characters of a message at most (a fixed cost per
 # message); what makes a long message need a person shows in its first lines too.
 CLASSIFIED_CHARACTERS = 1000
+# data/nlu/<language>/variants.yml, written by scripts/nlu_variants.py.
+GENERATED_EXAMPLES = "variants.yml"
 
 
 def training_set(root: Path, languages: tuple[str, ...]) -> tuple[list[str], list[bool]]:
     texts: list[str] = []
     labels: list[bool] = []
     for language in languages:
-        for intent, examples in training_examples(root, language).items():
-            texts += examples
-            labels += [intent in ESCALATING_INTENTS] * len(examples)
+        for path in sorted((root / "data" / "nlu" / language).glob("*.yml")):
+            # Hand-written examples only: the generated variants (scripts/nlu_variants.py)
+            # put greetings, "thanks" and order numbers around complaints, which would
+            # teach this classifier that those words need a person.
+            if path.name == GENERATED_EXAMPLES:
+                continue
+            for text, intent in nlu_examples(path):
+                texts.append(text)
+                labels.append(intent in ESCALATING_INTENTS)
         path = root / "data" / "escalation" / "train" / f"{language}.yml"
         if path.exists():
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -20,6 +20,9 @@ from bot.normalize import for_nlu
 SENSITIVE = ("legal", "fraud", "chargeback", "safety")
 # Style alone ("THANK YOU!!!") is not anger when the customer is thanking or greeting.
 _FRIENDLY_INTENTS = frozenset({"thank", "greet", "goodbye", "affirm"})
+# Small talk the NLU is sure of ("goedemorgen allemaal, ik heb een vraagje" as greet, "am I
+# talking to a real person?" as bot_challenge): the classifier must be surer to overrule it.
+_SMALL_TALK_INTENTS = _FRIENDLY_INTENTS | {"deny", "bot_challenge"}
 _REPEATED_PUNCTUATION = re.compile(r"[!?؟]{3,}|[!?؟]{2,}.*[!?؟]{2,}")
 _WORD = re.compile(r"\w+")
 
@@ -33,6 +36,14 @@ class Weights:
     repeated_question: float = 0.6
     threshold: float = 1.0
     classifier_threshold: float = 0.5
+    # The NLU's own confidence counts: when it is sure a message is small talk (a greeting,
+    # thanks, "are you a bot?"), the classifier needs this much more probability per unit of
+    # that confidence before it calls the message a complaint.
+    confidence_weight: float = 0.0
+    # A `complain` or `request_human` the NLU is less sure of than this leads to a person
+    # only if the classifier, the anger score or a sensitive topic agree; otherwise the
+    # runner-up intent answers (the EscalationDetector demotes it).
+    complaint_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -135,9 +146,22 @@ class EscalationPolicy:
         language: str,
         intent: str | None = None,
         earlier: tuple[str, ...] = (),
+        confidence: float | None = None,
     ) -> Verdict:
-        """Whether this message should reach a person, and why."""
-        if intent == "request_human":
+        """Whether this message should reach a person, and why.
+
+        `confidence` is the NLU's confidence in `intent` (None: unknown, treated as
+        certain for `complain` and as no evidence for other intents)."""
+        w = self.weights
+        # The NLU's own confidence counts: an escalating intent it is unsure of ("is this
+        # tent big enough for 2 persons?" read as request_human) needs the classifier, the
+        # anger score or a sensitive topic to agree.
+        unsure = (
+            intent in ("complain", "request_human")
+            and confidence is not None
+            and confidence < w.complaint_confidence
+        )
+        if intent == "request_human" and not unsure:
             return Verdict(True, "request", signals=("intent",))
         normalised = for_nlu(text).casefold()
         lexicons = [self.lexicons[code] for code in dict.fromkeys((language, "en"))
@@ -145,10 +169,9 @@ class EscalationPolicy:
         for category in SENSITIVE:
             if any(lexicon.hits(category, normalised) for lexicon in lexicons):
                 return Verdict(True, category, signals=(category,))
-        if intent == "complain":
+        if intent == "complain" and not unsure:
             return Verdict(True, "complaint", signals=("intent",))
 
-        w = self.weights
         signals: list[str] = []
         score = 0.0
         anger = sum(lexicon.hits("anger", normalised) for lexicon in lexicons)
@@ -173,9 +196,14 @@ class EscalationPolicy:
             return Verdict(True, "anger", round(score, 2), tuple(signals))
         if self.classifier is not None:
             probability = self.classifier.probability(text)
-            if probability >= w.classifier_threshold:
+            needed = w.classifier_threshold
+            if confidence is not None and intent in _SMALL_TALK_INTENTS:
+                needed = min(0.95, needed + w.confidence_weight * confidence)
+            if probability >= needed:
                 signals.append(f"classifier {probability:.2f}")
                 reason = "anger" if score > 0 else "complaint"
+                if intent == "request_human" and not score:
+                    reason = "request"
                 return Verdict(True, reason, round(score, 2), tuple(signals))
         return Verdict(False, None, round(score, 2), tuple(signals))
 

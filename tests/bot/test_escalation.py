@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoff.escalation import EscalationPolicy, Lexicon
+from bot.handoff.escalation import EscalationPolicy, Lexicon, Weights
 
 
 @pytest.fixture
@@ -78,3 +78,32 @@ def test_hebrew_words_match_with_attached_prefixes(policy):
 def test_an_empty_lexicon_file_is_fine(tmp_path: Path):
     (tmp_path / "vi.yml").write_text("")
     assert Lexicon.load(tmp_path / "vi.yml").hits("anger", "x") == 0
+
+
+class _Sure:
+    """A classifier that is 70% sure every message needs a person."""
+
+    def probability(self, text: str) -> float:
+        return 0.7
+
+
+def test_the_nlu_being_sure_of_small_talk_outweighs_the_classifier(tmp_path):
+    (tmp_path / "en.yml").write_text("anger: [ridiculous]\n")
+    weights = Weights(classifier_threshold=0.5, confidence_weight=0.4)
+    policy = EscalationPolicy.load(tmp_path, weights, _Sure())
+    calm = policy.assess("good morning, a question", "en", "greet", confidence=0.9)
+    assert not calm.escalate
+    unsure = policy.assess("good morning, a question", "en", "greet", confidence=0.3)
+    assert unsure.escalate and unsure.reason == "complaint"
+    # Service requests keep the plain threshold: anger about a refund still reaches a person.
+    assert policy.assess("where is my refund", "en", "track_refund", confidence=0.9).escalate
+
+
+def test_an_unsure_complaint_needs_the_classifier_or_anger_to_agree(tmp_path):
+    (tmp_path / "en.yml").write_text("anger: [ridiculous]\n")
+    weights = Weights(complaint_confidence=0.6)
+    policy = EscalationPolicy.load(tmp_path, weights)  # no classifier
+    assert not policy.assess("is this bag big enough", "en", "complain", confidence=0.4).escalate
+    assert policy.assess("this is ridiculous", "en", "complain", confidence=0.4).escalate
+    sure = policy.assess("is this bag big enough", "en", "complain", confidence=0.8)
+    assert sure.reason == "complaint"

@@ -13,7 +13,9 @@ CONTRACT_INTENTS = {
     "change_shipping_address", "request_refund", "track_refund", "get_invoice",
     "payment_issue", "recover_password", "update_email", "delete_account",
     "faq/shipping_time", "faq/international_shipping", "faq/return_policy",
-    "faq/payment_methods", "faq/support_hours",
+    "faq/payment_methods", "faq/support_hours", "faq/delivery_options", "faq/shipping_cost",
+    "faq/cancellation_fee", "faq/change_order", "faq/create_account", "faq/newsletter",
+    "faq/warranty", "faq/gift_cards", "faq/contact", "faq/privacy", "leave_feedback",
 }  # fmt: skip
 
 
@@ -47,3 +49,29 @@ def test_heldout_utterances_are_never_used_for_training(language):
 def test_heldout_covers_every_intent(language):
     intents = {intent for _, intent in nlu_examples(HELDOUT / f"{language}.yml")}
     assert intents == CONTRACT_INTENTS
+
+
+def test_generated_variants_are_up_to_date():
+    from scripts.nlu_variants import main
+
+    assert main(["--check"]) == 0, "run: .venv/bin/python -m scripts.nlu_variants"
+
+
+@pytest.mark.parametrize("language", NATIVE_LANGUAGES)
+def test_every_intent_has_80_examples_and_at_least_25_written_by_hand(language):
+    from scripts.nlu_variants import FILE
+
+    examples = training_examples(PROJECT_ROOT, language)
+    assert {intent: len(texts) for intent, texts in examples.items() if len(texts) < 80} == {}
+    generated = nlu_examples(PROJECT_ROOT / "data" / "nlu" / language / FILE)
+    by_intent: dict[str, int] = {}
+    for _, intent in generated:
+        by_intent[intent] = by_intent.get(intent, 0) + 1
+    thin = {
+        intent: len(texts) - by_intent.get(intent, 0)
+        for intent, texts in examples.items()
+        if len(texts) - by_intent.get(intent, 0) < 25
+    }
+    assert thin == {}
+    # The generated variants stay a minority-sized share of the data (about half today).
+    assert len(generated) / sum(len(texts) for texts in examples.values()) <= 0.55
