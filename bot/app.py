@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -17,13 +17,14 @@ from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
 from bot.content_reload import CONTENT_WATCHER, ContentWatcher
 from bot.db import create_engine, create_schema
-from bot.erase import Eraser, keep_retention
+from bot.erase import RETENTION_EVERY, Eraser
 from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.http_errors import close_if_body_unread, errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
 from bot.language_names import PIVOT_CANDIDATES
 from bot.limits import CustomerLimits, rate_limits
+from bot.periodic import Periodic
 from bot.rasa_client import RasaClient
 from bot.ratelimit import MemoryRateLimiter
 from bot.render import Renderer
@@ -38,8 +39,6 @@ from bot.translation.masking import Masker
 from bot.translation.memory import TranslationMemory
 from bot.translation.resilience import ResilientTranslator
 from bot.translation.service import TranslationService
-
-log = logging.getLogger(__name__)
 
 # Room for a 4096-character message in any script plus JSON escaping; larger bodies get 413.
 MAX_BODY = 64 * 1024
@@ -111,23 +110,28 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             limits=app[LIMITS],
         )
         await telegram.start()
-    sweeper = asyncio.create_task(_sweep(handoff, settings.sweep_seconds))
-    retry_stop = asyncio.Event()
-    retrier = asyncio.create_task(_retry(Retrier(gateway), settings.retry_seconds, retry_stop))
-    # TOLK_RETENTION_DAYS: older conversations and all their data go (bot/erase.py).
-    retention = asyncio.create_task(keep_retention(gateway.eraser, settings.retention_days))
+    jobs = [
+        Periodic("handoff sweep", handoff.sweep, settings.sweep_seconds, settings.sweep_seconds),
+        # At start too: messages a stop or a crash left unanswered.
+        Periodic("retry sweep", Retrier(gateway).sweep, settings.retry_seconds, first=0),
+        # TOLK_RETENTION_DAYS: older conversations and all their data go (bot/erase.py).
+        Periodic(
+            "retention sweep",
+            partial(gateway.eraser.expire, settings.retention_days),
+            RETENTION_EVERY.total_seconds(),
+            first=1,  # not while the service is still starting
+        ),
+    ]
+    for job in jobs:
+        job.start()
     # Edited answers in locales/ go live without a restart (bot/content_reload.py).
     watcher = app[CONTENT_WATCHER] = ContentWatcher(settings.locales_dir, speaker.renderer)
     watching = asyncio.create_task(watcher.watch(settings.content_poll_seconds))
     yield
-    retry_stop.set()
-    with contextlib.suppress(asyncio.TimeoutError):
-        # A sweep under way may finish the message it is answering (cancelled after that).
-        await asyncio.wait_for(asyncio.shield(retrier), 5)
-    for task in (sweeper, retrier, retention, watching):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await asyncio.gather(*(job.stop() for job in jobs))
+    watching.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watching
     if telegram is not None:
         await telegram.stop()
     await translation.memory.flush_hits()
@@ -147,25 +151,3 @@ def create_translation(settings: Settings, engine) -> TranslationService:
         else None
     )
     return TranslationService(translator, TranslationMemory(engine), Masker(settings.glossary))
-
-
-async def _sweep(handoff: HandoffService, every: float) -> None:
-    """Tickets of agents who went away go back to the queue; queued tickets find agents."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await handoff.sweep()
-        except Exception:  # the next round tries again; the service keeps serving
-            log.exception("handoff sweep failed")
-
-
-async def _retry(retrier: Retrier, every: float, stop: asyncio.Event) -> None:
-    """Messages left unanswered (a part was down, or the service stopped mid-message) are
-    answered: at start, then every `every` seconds (bot/retry.py), until `stop`."""
-    while not stop.is_set():
-        try:
-            await retrier.sweep()
-        except Exception:  # the next round tries again; the service keeps serving
-            log.exception("retry sweep failed")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)

@@ -243,31 +243,6 @@ def _counts(erased: Erased) -> str:
     return ", ".join(f"{f.name} {getattr(erased, f.name)}" for f in fields(erased))
 
 
-async def keep_retention(
-    eraser: Eraser, days: int, every: timedelta = RETENTION_EVERY, first: float = 1.0
-) -> None:
-    """The gateway's background job: erase what is past the retention, `first` seconds
-    after start (not while the service is still starting) and then every `every`.
-    Cancelled (at shutdown), it lets a round under way finish first: a round cut short
-    between its queries would leave the database to an engine being disposed."""
-    await asyncio.sleep(first)
-    while True:
-        round_ = asyncio.ensure_future(_expire_logged(eraser, days))
-        try:
-            await asyncio.shield(round_)
-        except asyncio.CancelledError:
-            await round_
-            raise
-        await asyncio.sleep(every.total_seconds())
-
-
-async def _expire_logged(eraser: Eraser, days: int) -> None:
-    try:
-        await eraser.expire(days)
-    except Exception:  # the next round tries again; the service keeps serving
-        log.exception("retention sweep failed")
-
-
 def run_erase(settings, sender: str) -> int:
     async def work() -> Erased:
         async with database(settings.database_url) as engine:
