@@ -111,8 +111,8 @@ class CustomerLimits:
     async def message(self, request: web.Request, inbound: Inbound, store: Store) -> None:
         """A message about to be handled: counted for its sender, and for its address
         when it would start a conversation."""
-        key = _sender_key(inbound.channel, inbound.sender)
-        await self._hit("sender", key, self.per_sender, "messages")
+        # The conversation key names the channel too (bot/senders.py).
+        await self._hit("sender", inbound.sender, self.per_sender, "messages")
         if await store.conversation(inbound.sender) is None:
             await self._hit(
                 "new-conversation",
@@ -121,12 +121,12 @@ class CustomerLimits:
                 "new conversations from your address",
             )
 
-    async def pace(self, channel: str, sender: str) -> None:
+    async def pace(self, sender: str) -> None:
         """For channels that cannot be answered 429 (Telegram): wait until the sender's
-        next message may be handled. The message stays stored meanwhile."""
-        key = _sender_key(channel, sender)
+        (the conversation key's) next message may be handled. The message stays stored
+        meanwhile."""
         for _ in range(_MAX_PAUSES):
-            wait = await self.limiter.hit("sender", key, self.per_sender)
+            wait = await self.limiter.hit("sender", sender, self.per_sender)
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
@@ -135,10 +135,6 @@ class CustomerLimits:
         wait = await self.limiter.hit(scope, key, rate)
         if wait > 0:
             raise RateLimited(wait, what)
-
-
-def _sender_key(channel: str, sender: str) -> str:
-    return f"{channel}:{sender}"
 
 
 def too_many(limited: RateLimited) -> web.Response:

@@ -193,7 +193,7 @@ class TelegramChannel:
             for stored in await self.updates.pending(chat):
                 # Over the chat's rate the updates wait here, stored: a 429 would make
                 # Telegram retry and finally drop them, and block other chats meanwhile.
-                await self.limits.pace("telegram", str(chat))
+                await self.limits.pace(sender_for(chat))
                 try:
                     handled = await self._handle(stored)
                 except Exception:
