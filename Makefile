@@ -2,34 +2,56 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Two environments (docs/architecture.md): the gateway (bot/) on Python 3.12+ in .venv,
+# Rasa, the action server and the NLU components on Python 3.10 in .venv-rasa; each with
+# every package pinned in requirements/<environment>.txt.
 VENV := .venv
 PY := $(VENV)/bin/python
+RASA_VENV := .venv-rasa
+RASA_PY := $(RASA_VENV)/bin/python
+UV := $(RASA_VENV)/bin/uv
 UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# pytest picks the tests of the environment it runs in (tests/conftest.py); these name them.
+GATEWAY_TESTS := tests/bot tests/telegram tests/tolk_core tests/tolk_tools tests/scripts/test_stack.py tests/fuzz tests/e2e
+RASA_TESTS := tests/tolk_core tests/actions tests/nlu_components tests/rasa_channels tests/scripts/test_actions_server.py tests/nlu tests/handoff tests/dialogue
 
-.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz
+.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version
 
 help:
 	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
 	@echo "make test    everything CI checks (lint, data validation, unit, NLU accuracy, end to end)"
 	@echo "make train   retrain the model if data, domain or config changed"
-	@echo "make lint | format | unit | nlu-eval | e2e | lock | clean"
+	@echo "make lint | format | unit | nlu-eval | e2e | lock | version | clean"
 
-# The environment: Python 3.10 (Rasa 3.6), every package pinned in requirements.txt.
-$(VENV)/.installed: requirements.txt
-	@python=$$(scripts/find-python310) || exit 1; \
-	  [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
-	  || { echo "creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); }
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.txt
+# Rasa's environment: Python 3.10 (Rasa 3.6 supports nothing newer). It also holds uv.
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	@python=$$(scripts/find-python rasa) || exit 1; \
+	  [ -x $(RASA_PY) ] && $(RASA_PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	  || { echo "creating $(RASA_VENV) with $$python"; rm -rf $(RASA_VENV); "$$python" -m venv $(RASA_VENV); }
+	$(RASA_PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(RASA_PY) requirements/rasa.txt
 	@touch $@
 
-install: $(VENV)/.installed
+# The gateway's environment: Python 3.12 or newer, current aiohttp and SQLAlchemy 2.
+$(VENV)/.installed: requirements/gateway.txt $(RASA_VENV)/.installed
+	@python=$$(scripts/find-python gateway) || exit 1; \
+	  [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null \
+	  || { echo "creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); }
+	$(UV) pip sync --quiet --python $(PY) requirements/gateway.txt
+	@touch $@
 
-# Re-resolve every requirement in one pass (after editing requirements.in).
+install: $(VENV)/.installed $(RASA_VENV)/.installed
+
+# Re-resolve each environment's requirements in one pass (after editing requirements/*.in).
 lock: install
-	$(VENV)/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.txt
+	$(UV) pip compile --quiet --python-version 3.10 requirements/rasa.in -o requirements/rasa.txt
+	$(UV) pip compile --quiet --python-version 3.12 requirements/gateway.in -o requirements/gateway.txt
+
+# The interpreter and key library versions of both environments.
+version: install
+	@$(PY) -m bot version
 
 # The browser tests use Debian's chromium (never a browser downloaded by a test tool).
 browser:
@@ -65,17 +87,18 @@ check-content: install
 	$(PY) -m bot content check
 
 unit: install
-	$(PY) -m pytest -m "not nlu and not e2e"
+	$(PY) -m pytest -m "not nlu and not e2e" $(GATEWAY_TESTS)
+	$(RASA_PY) -m pytest -m "not nlu and not e2e" $(RASA_TESTS)
 
 # Accuracy per language on both held-out sets, the worst confusions, escalation P/R; then
 # the gates (tests marked `nlu`).
 nlu-eval: train
-	PYTHONWARNINGS=ignore $(PY) -m tests.nlu.heldout_eval
-	PYTHONWARNINGS=ignore $(PY) -m tests.handoff.quality
-	$(PY) -m pytest -m nlu
+	PYTHONWARNINGS=ignore $(RASA_PY) -m tests.nlu.heldout_eval
+	PYTHONWARNINGS=ignore $(RASA_PY) -m tests.handoff.quality
+	$(RASA_PY) -m pytest -m nlu $(RASA_TESTS)
 
 e2e: train browser
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m e2e tests/e2e
 
 # Hostile input against the live service (tests/fuzz, also part of `make test`): hypothesis
 # on every route, 1,500 requests to `python -m bot serve`, schemathesis against
@@ -84,7 +107,8 @@ fuzz: install
 	$(PY) -m pytest tests/fuzz
 
 test: lint check-content train browser
-	$(PY) -m pytest
+	$(PY) -m pytest $(GATEWAY_TESTS)
+	$(RASA_PY) -m pytest $(RASA_TESTS)
 
 clean:
-	rm -rf $(VENV) models var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache

@@ -19,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import FORM_SLOTS
 from actions.services import services
+from actions.shop.model import Order, ShopError
 from actions.verified import forget_verification, verified_order
-from bot.shop.model import Order, ShopError
 
 RETURN_DAYS = 30
 # Spelled out so that `content check` finds every response the actions send.

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import handoff_payload
-from bot.settings import Settings
+from actions.services import settings
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -39,7 +39,7 @@ class ActionFallback(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        if consecutive_fallbacks(tracker) >= Settings.from_env().handoff_after_misunderstandings:
+        if consecutive_fallbacks(tracker) >= settings().handoff_after_misunderstandings:
             dispatcher.utter_message(json_message=handoff_payload(tracker, reason="stuck"))
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")

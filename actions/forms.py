@@ -1,7 +1,7 @@
 """Slot extraction and validation for the account forms (domain.yml `forms`).
 
 Every form but the password one asks for the order number and the e-mail address and
-checks the pair with the shop before anything is shown or changed (bot/shop/verification.py).
+checks the pair with the shop before anything is shown or changed (actions/shop/verification.py).
 A message that is clearly about something else (an FAQ, "no", a person) is not read as a
 slot value: the form lets go of it and the rules answer it (data/rules/account.yml).
 """
@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.services import services
+from actions.shop import ShopUnavailable, slots
 from actions.verified import forget_verification, stale_verification, verified, verified_order
-from bot.shop import ShopUnavailable, slots
 
 # Intents that mean the customer is not answering the question the form asked.
 _ELSEWHERE = frozenset(

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.language_names import named_languages
+from tolk_core.language_names import named_languages
 
 
 class ActionChangeLanguage(Action):

@@ -22,7 +22,6 @@ from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.http_errors import close_if_body_unread, errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
-from bot.language_names import PIVOT_CANDIDATES
 from bot.limits import CustomerLimits, rate_limits
 from bot.periodic import Periodic
 from bot.rasa_client import RasaClient
@@ -31,7 +30,6 @@ from bot.render import Renderer
 from bot.retry import Retrier, RetryPolicy
 from bot.routes import setup_routes
 from bot.settings import Settings
-from bot.shop import is_demo, seed_demo
 from bot.speaker import Speaker
 from bot.store import Store
 from bot.translation.backends import create_backend
@@ -39,6 +37,7 @@ from bot.translation.masking import Masker
 from bot.translation.memory import TranslationMemory
 from bot.translation.resilience import ResilientTranslator
 from bot.translation.service import TranslationService
+from tolk_core.language_names import PIVOT_CANDIDATES
 
 # Room for a 4096-character message in any script plus JSON escaping; larger bodies get 413.
 MAX_BODY = 64 * 1024
@@ -62,8 +61,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     await create_schema(engine)
     session = aiohttp.ClientSession()
-    if is_demo(settings):
-        await seed_demo(engine)  # only into an empty shop
     translation = create_translation(settings, engine)
     # Masking (translator and log redaction) loads spaCy on first use: 7 s of importing
     # that would stall the first customer, and with the GIL every other request too.

@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     translate.add_argument("--lang", required=True, help="language code, e.g. es")
     commands.add_parser("bench", help="measure the gateway's own latency (see README)")
+    commands.add_parser("version", help="the interpreter and key library versions")
     agents = commands.add_parser("agents", help="the support agents who take handed-over chats")
     agent_commands = agents.add_subparsers(dest="agents_command", required=True)
     add = agent_commands.add_parser("add", help="create an agent; prints the API token once")
@@ -68,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         'REST sender "anna"), telegram-<chat id>, web-<id>',
     )
     args = parser.parse_args(argv)
+    if args.command == "version":  # also when the configuration is broken
+        from bot.version import run
+
+        return run()
 
     try:
         settings = Settings.from_env()
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "content":
-        from bot.content import run_check, run_reload, run_translate
+        from tolk_tools.content import run_check, run_reload, run_translate
 
         if args.content_command == "translate":
             return run_translate(settings, args.lang)
@@ -94,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_erase(settings, args.sender)
     if args.command == "bench":
-        from bot.bench import run
+        from tolk_tools.bench import run
 
         return run(settings)
     return 2

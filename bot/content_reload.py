@@ -23,8 +23,8 @@ from aiohttp import web
 from bot.appkeys import SETTINGS
 from bot.catalogue import Catalogue, CatalogueError
 from bot.http_errors import json_error
-from bot.internal_secrets import bearer_matches
 from bot.render import Renderer
+from tolk_core.internal_secrets import bearer_matches
 
 log = logging.getLogger(__name__)
 

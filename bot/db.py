@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import (
     BigInteger,
     Column,
-    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -30,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from tolk_core.sqlite import set_pragmas
 
 metadata = MetaData()
 
@@ -248,120 +249,6 @@ telegram_files = Table(
 )
 
 
-# --- The demo shop (bot/shop/sql.py): used when no real shop API is configured -------------
-# Emails are stored lower-case. Deleting a customer deletes their orders, and an order takes
-# its items, shipment, refunds and invoice with it.
-
-shop_customers = Table(
-    "shop_customers",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("email", String(254), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-)
-
-shop_orders = Table(
-    "shop_orders",
-    metadata,
-    # The shop's order number as customers type it ("10001"), so a string.
-    Column("number", String(32), primary_key=True),
-    Column(
-        "customer_id",
-        Integer,
-        ForeignKey("shop_customers.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    # The address the order belongs to (what verification compares); follows e-mail changes.
-    Column("email", String(254), nullable=False, index=True),
-    Column("status", String(16), nullable=False),  # processing | shipped | delivered | cancelled
-    Column("placed_on", Date, nullable=False),
-    Column("total_cents", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("shipping_address", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-
-shop_items = Table(
-    "shop_items",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "order_number",
-        String(32),
-        ForeignKey("shop_orders.number", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("name", String(200), nullable=False),
-    Column("quantity", Integer, nullable=False),
-    Column("price_cents", Integer, nullable=False),  # per piece
-)
-
-shop_shipments = Table(
-    "shop_shipments",
-    metadata,
-    Column(
-        "order_number",
-        String(32),
-        ForeignKey("shop_orders.number", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("carrier", String(64), nullable=False),
-    Column("tracking_number", String(64), nullable=False),
-    Column("tracking_url", String(500)),
-    Column("shipped_on", Date),
-    Column("expected_on", Date),
-    Column("delivered_on", Date),
-)
-
-shop_refunds = Table(
-    "shop_refunds",
-    metadata,
-    Column("id", String(32), primary_key=True),  # "RF-10005-1"
-    Column(
-        "order_number",
-        String(32),
-        ForeignKey("shop_orders.number", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("status", String(16), nullable=False),  # requested | approved | paid | rejected
-    Column("amount_cents", Integer, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("requested_on", Date, nullable=False),
-    Column("expected_on", Date),
-    Column("created_at", DateTime, nullable=False),
-)
-
-shop_invoices = Table(
-    "shop_invoices",
-    metadata,
-    Column(
-        "order_number",
-        String(32),
-        ForeignKey("shop_orders.number", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("number", String(32), nullable=False, unique=True),  # "INV-10001"
-    Column("issued_on", Date, nullable=False),
-)
-
-shop_emails = Table(
-    "shop_emails",
-    metadata,
-    # The demo shop sends no mail: this outbox is where its reset links and confirmations
-    # can be read (tests, the README's walk-through).
-    Column("id", Integer, primary_key=True),
-    Column("to_address", String(254), nullable=False, index=True),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-)
-
-
 # Which one-off data migrations (_DATA_MIGRATIONS below) this database has had.
 schema_migrations = Table(
     "schema_migrations",
@@ -402,23 +289,9 @@ def create_engine(url: str) -> AsyncEngine:
             pool_size=5,
             max_overflow=10,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", set_pragmas)
         return engine
     return create_async_engine(url, future=True, pool_pre_ping=True)
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the console read while a message is written; with WAL, synchronous=NORMAL
-    # survives a crash of the process (not of the machine) and saves an fsync per commit.
-    # Foreign keys make erasing a conversation erase its messages; secure_delete overwrites
-    # what is deleted, so an erased customer's text does not stay readable in free pages.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
-    cursor.close()
 
 
 @asynccontextmanager

@@ -41,9 +41,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy
-from sqlalchemy import delete, func, select
+from sqlalchemy import column, delete, func, inspect, select, table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.expression import TableClause
 
 from bot.db import (
     conversations,
@@ -55,11 +56,16 @@ from bot.db import (
     tickets,
     utcnow,
 )
-from bot.shop.verification import verification_failures, verification_throttle
 from bot.telegram.updates import chat_of_sender
 from bot.translation.memory import entries_used_by, forget, forget_unused_before
 
 log = logging.getLogger(__name__)
+
+# The action server's verifier writes these (actions/shop/verification.py, which creates
+# them): failed order checks, which name orders. The gateway only deletes from them, by
+# these columns; a database the action server never opened has neither.
+verification_failures = table("verification_failures", column("sender"), column("created_at"))
+verification_throttle = table("verification_throttle", column("created_at"))
 
 # How often the gateway looks for conversations past the retention (bot/app.py).
 RETENTION_EVERY = timedelta(hours=1)
@@ -133,8 +139,8 @@ class Eraser:
                 delete(telegram_updates).where(telegram_updates.c.received_at < before)
             )
             failures = 0
-            for table in (verification_failures, verification_throttle):
-                result = await connection.execute(delete(table).where(table.c.created_at < before))
+            for kept in await _present(connection, verification_failures, verification_throttle):
+                result = await connection.execute(delete(kept).where(kept.c.created_at < before))
                 failures += result.rowcount
             entries = await forget_unused_before(connection, before)
         events = await asyncio.to_thread(self._expire_trackers, before)
@@ -205,10 +211,18 @@ async def _erase_rows(connection: AsyncConnection, sender: str) -> Erased:
             delete(telegram_updates).where(telegram_updates.c.chat_id == chat)
         )
         erased += Erased(telegram_updates=result.rowcount)
+    if not await _present(connection, verification_failures):
+        return erased
     result = await connection.execute(
         delete(verification_failures).where(verification_failures.c.sender == sender)
     )
     return erased + Erased(verification_failures=result.rowcount)
+
+
+async def _present(connection: AsyncConnection, *tables: TableClause) -> list[TableClause]:
+    """Those of the tables the database has."""
+    names = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    return [kept for kept in tables if kept.name in names]
 
 
 async def _erase_conversation(connection: AsyncConnection, conversation_id: int) -> Erased:

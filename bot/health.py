@@ -16,7 +16,7 @@ import asyncio
 from aiohttp import web
 
 from bot.appkeys import GATEWAY, SETTINGS
-from bot.internal_secrets import bearer_matches
+from tolk_core.internal_secrets import bearer_matches
 
 
 async def healthz(request: web.Request) -> web.Response:

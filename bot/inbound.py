@@ -15,7 +15,6 @@ from bot.db import utcnow
 from bot.erase import Eraser
 from bot.handoff.service import HandoffService
 from bot.language import LanguageChooser
-from bot.language_names import NAMES, named_languages
 from bot.privacy import Command, notice_key, privacy_command
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 from bot.retry import RetryPolicy
@@ -24,6 +23,7 @@ from bot.speaker import Speaker
 from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
+from tolk_core.language_names import NAMES, named_languages
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from bot.normalize import clean
+from tolk_core.normalize import clean
 
 # A short first message with no channel hint needs this much confidence, else English.
 FIRST_MESSAGE_CONFIDENCE = 0.9

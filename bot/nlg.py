@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.appkeys import GATEWAY, SETTINGS
 from bot.http_errors import json_error, read_json
-from bot.internal_secrets import bearer_matches
+from tolk_core.internal_secrets import bearer_matches
 
 log = logging.getLogger(__name__)
 

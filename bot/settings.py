@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import internal_secrets
 from bot.ratelimit import Rate, parse_rate
+from tolk_core import internal_secrets
+from tolk_core.config import SettingsError, positive
+from tolk_core.project import NATIVE_LANGUAGES, PIVOT_LANGUAGE, PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NATIVE_LANGUAGES = ("en", "nl", "he", "fa", "vi")
-PIVOT_LANGUAGE = "en"
 TRANSLATORS = ("none", "google", "deepl", "microsoft", "libre", "mymemory")
 
 
@@ -27,10 +26,6 @@ _RATES = {
     "login": Rate(5, 60),
     "login_address": Rate(20, 600),
 }
-
-
-class SettingsError(ValueError):
-    """A configuration value that cannot work; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,6 @@ class Settings:
     # An agent not seen for this long (no console connection, no API call) is offline;
     # their open tickets go back to the queue and the customers are told.
     agent_timeout: float = 60.0
-    # Misunderstood messages in a row before a person takes over.
-    handoff_after_misunderstandings: int = 2
     sweep_seconds: float = 5.0
     # Messages stored but not answered (Rasa or actions were down): looked for this often,
     # first retried this long after failing (doubling), handed to a person after this many
@@ -76,9 +69,6 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     # Updates of one chat that arrive within this window are handled in update_id order.
     telegram_reorder_seconds: float = 0.15
-    # A real shop's API (docs/shop-api.md); unset, the bot uses its seeded demo shop.
-    shop_url: str | None = None
-    shop_key: str | None = None
     # How often (seconds) the service looks for edited locales/*.yml and serves them.
     content_poll_seconds: float = 2.0
     # Behind a TLS-terminating reverse proxy: believe its X-Forwarded-Proto, so that
@@ -93,7 +83,7 @@ class Settings:
     rate_new_conversations: Rate = _RATES["new_conversations"]
     login_failures: Rate = _RATES["login"]
     login_failures_per_address: Rate = _RATES["login_address"]
-    # Secrets between our own processes (bot/internal_secrets.py); from_env always has
+    # Secrets between our own processes (tolk_core/internal_secrets.py); from_env always has
     # them, from the environment or var/secrets/. Unset, /nlg and the admin routes refuse.
     rasa_secret: str | None = field(default=None, repr=False)
     actions_secret: str | None = field(default=None, repr=False)
@@ -110,7 +100,7 @@ class Settings:
             return value or default
 
         def number(name: str, field: str, kind: type):
-            return _number(name, get(name, None), getattr(defaults, field), kind)
+            return positive(name, get(name, None), getattr(defaults, field), kind)
 
         def rate(name: str, field: str) -> Rate:
             return _rate(name, get(name, None), getattr(defaults, field))
@@ -161,12 +151,6 @@ class Settings:
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise SettingsError("TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ - (1-256)")
 
-        shop_url = (get("TOLK_SHOP_URL", None) or "").rstrip("/") or None
-        if shop_url and not re.match(r"https?://[^/\s]+", shop_url):
-            raise SettingsError(
-                f"TOLK_SHOP_URL must be an http:// or https:// address, got {shop_url!r}"
-            )
-
         host = get("TOLK_HOST", defaults.host) or defaults.host
         api_token = get("TOLK_API_TOKEN", None)
         if not api_token and not _loopback(host):
@@ -186,8 +170,6 @@ class Settings:
             actions_secret=internal[internal_secrets.ACTIONS_SECRET],
             nlg_secret=internal[internal_secrets.NLG_SECRET],
             admin_token=internal[internal_secrets.ADMIN_TOKEN],
-            shop_url=shop_url,
-            shop_key=get("TOLK_SHOP_KEY", None),
             telegram_token=telegram_token,
             telegram_webhook_url=webhook_url,
             telegram_secret_token=secret,
@@ -211,9 +193,6 @@ class Settings:
             support_email=get("TOLK_SUPPORT_EMAIL", defaults.support_email) or "",
             rasa_timeout=number("TOLK_RASA_TIMEOUT", "rasa_timeout", float),
             agent_timeout=number("TOLK_AGENT_TIMEOUT", "agent_timeout", float),
-            handoff_after_misunderstandings=number(
-                "TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "handoff_after_misunderstandings", int
-            ),
             sweep_seconds=number("TOLK_SWEEP_SECONDS", "sweep_seconds", float),
             retry_seconds=number("TOLK_RETRY_SECONDS", "retry_seconds", float),
             retry_attempts=number("TOLK_RETRY_ATTEMPTS", "retry_attempts", int),
@@ -249,18 +228,6 @@ def _flag(name: str, raw: str | None) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
-
-
-def _number(name: str, raw: str | None, default, kind):
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
 
 
 def _rate(name: str, raw: str | None, default: Rate) -> Rate:

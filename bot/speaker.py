@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.language_names import display_name, own_name
 from bot.rasa_client import BotMessage
 from bot.render import Renderer
 from bot.settings import Settings
+from tolk_core.language_names import display_name, own_name
 
 
 class Speaker:

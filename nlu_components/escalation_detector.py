@@ -2,7 +2,7 @@
 
 The intent classifiers say what a message is about; an angry "WHERE IS MY ORDER?!" is
 still `track_order` to them. This component runs the bot's escalation policy
-(`bot/handoff/escalation.py`: lexicons, shouting, punctuation, swearing, the same question
+(`nlu_components/escalation/policy.py`: lexicons, shouting, punctuation, swearing, the same question
 again, and a small classifier) on each message. When it says a person is needed it adds
 `escalation` {reason, score, signals, intent} to the parse data and, like Rasa's own
 FallbackClassifier, predicts `complain` so that the rules hand the conversation over
@@ -25,9 +25,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.handoff.classifier import ESCALATING_INTENTS, EscalationClassifier, training_set
-from bot.handoff.escalation import EscalationPolicy, Weights, read_lexicons
-from bot.settings import NATIVE_LANGUAGES, PIVOT_LANGUAGE, PROJECT_ROOT
+from nlu_components.escalation.classifier import (
+    ESCALATING_INTENTS,
+    EscalationClassifier,
+    training_set,
+)
+from nlu_components.escalation.policy import EscalationPolicy, Weights, read_lexicons
+from tolk_core.project import NATIVE_LANGUAGES, PIVOT_LANGUAGE, PROJECT_ROOT
 
 ESCALATION = "escalation"
 HANDOFF_INTENT = "complain"
@@ -46,7 +50,7 @@ class EscalationDetector(GraphComponent):
             # The classifier's probability that needs a person.
             "classifier_threshold": 0.5,
             # How much the NLU's confidence in a non-escalating intent raises that
-            # probability (bot/handoff/escalation.py Weights.confidence_weight).
+            # probability (nlu_components/escalation/policy.py Weights.confidence_weight).
             "confidence_weight": 0.0,
             # Below this NLU confidence, `complain` and `request_human` need the classifier,
             # anger or a sensitive topic to agree.

@@ -12,7 +12,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT, INTENT_RESPONSE_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.normalize import for_nlu
+from tolk_core.normalize import for_nlu
 
 # Label attributes (intent names) must keep their exact spelling.
 _LABELS = {INTENT, INTENT_RESPONSE_KEY, ACTION_NAME}
@@ -20,7 +20,7 @@ _LABELS = {INTENT, INTENT_RESPONSE_KEY, ACTION_NAME}
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class NormalizingTokenizer(WhitespaceTokenizer):
-    """Whitespace tokenisation of :func:`bot.normalize.for_nlu` text."""
+    """Whitespace tokenisation of :func:`tolk_core.normalize.for_nlu` text."""
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         if attribute not in _LABELS:

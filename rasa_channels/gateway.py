@@ -18,7 +18,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.internal_secrets import bearer_matches
+from tolk_core.internal_secrets import bearer_matches
 
 
 class GatewayInput(RestInput):

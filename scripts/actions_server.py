@@ -21,8 +21,8 @@ import threading
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.internal_secrets import bearer_matches
-from bot.settings import Settings, SettingsError
+from actions.settings import ActionSettings, SettingsError
+from tolk_core.internal_secrets import bearer_matches
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     try:
-        secret = Settings.from_env().actions_secret
+        settings = ActionSettings.from_env()
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    secret = settings.actions_secret
     if not secret:  # from_env always has one; a missing one would open the door
         print("configuration error: no TOLK_ACTIONS_SECRET", file=sys.stderr)
         return 2
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
     utils.configure_colored_logging(args.log_level)
     utils.update_sanic_log_level()
+    from actions.services import configure
+
+    configure(settings)
     app = create_app(secret, args.actions)
     log.info("action server on http://%s:%d (Rasa's secret required)", args.host, args.port)
     # One process: the signal handling above, and the stack stops one process group.

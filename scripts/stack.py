@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import internal_secrets
 from bot.logs import quiet_environment, start_redacting
 from scripts.die_with_parent import on_parent_death
+from tolk_core import internal_secrets
+from tolk_core.project import GATEWAY_BIN, RASA_BIN
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "tolk.tar.gz"
 # The variable that moves each process, as the README documents them.
 PORT_VARIABLES = {"bot": "TOLK_PORT", "rasa": "TOLK_RASA_PORT", "actions": "TOLK_ACTIONS_PORT"}
@@ -147,18 +147,18 @@ class Stack:
         rasa_env = {k: v for k, v in base.items() if k != internal_secrets.ADMIN_TOKEN}
         return {
             "actions": (
-                [str(BIN / "python"), "-m", "scripts.actions_server",
+                [str(RASA_BIN / "python"), "-m", "scripts.actions_server",
                  "--host", "127.0.0.1", "--port", str(self.ports.actions)],
                 base,
             ),
             "rasa": (
-                [str(BIN / "rasa"), "run", "--model", str(MODEL),
+                [str(RASA_BIN / "rasa"), "run", "--model", str(MODEL),
                  "--endpoints", str(ROOT / "endpoints.yml"),
                  "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
                  "-p", str(self.ports.rasa)],
                 rasa_env,
             ),
-            "bot": ([str(BIN / "python"), "-m", "bot", "serve"], base),
+            "bot": ([str(GATEWAY_BIN / "python"), "-m", "bot", "serve"], base),
         }  # fmt: skip
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:

@@ -1,103 +1,57 @@
-"""Fixtures shared by the service tests: a fake Rasa on loopback and the app under test."""
+"""What every test run shares, in either environment (Makefile): the figures the tests
+report at the end, and which tests belong to the environment pytest runs in.
+
+The gateway's tests (bot/, Python 3.12+) and Rasa's (actions/, nlu_components/, Rasa
+itself, Python 3.10) live side by side; each environment collects its own, so that
+`pytest` alone never fails on an import the other environment has.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib.util
 from pathlib import Path
 
-import pytest
-from aiohttp import ClientSession, web
-
-from bot.app import create_app
-from bot.settings import Settings
-
 REPORTS: list[str] = []
-# What Rasa sends to /nlg and operators send to the admin routes (bot/internal_secrets.py).
-NLG_SECRET = "nlg-secret-for-the-tests"
-ADMIN_TOKEN = "admin-token-for-the-tests"
-NLG_HEADERS = {"Authorization": f"Bearer {NLG_SECRET}"}
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+RASA_ENVIRONMENT = importlib.util.find_spec("rasa") is not None
+# Tests of Rasa's side, relative to tests/; everything else is the gateway's, but for the
+# shared core (tolk_core/), tested in both.
+_RASA_SIDE = (
+    "actions",
+    "nlu_components",
+    "rasa_channels",
+    "nlu",
+    "handoff",
+    "dialogue",
+    "scripts/test_actions_server.py",
+)
+_BOTH = ("tolk_core", "bounded.py")
+_TESTS = Path(__file__).parent
 
 
-@dataclass
-class FakeRasa:
-    """Speaks Rasa's REST webhook and the action server's /health, records what it got.
-
-    With `nlg_url` and `responses` set it answers like Rasa with an NLG server: it asks
-    the bot's /nlg to render each response for the conversation and returns the result.
-    """
-
-    replies: list[dict] = field(default_factory=lambda: [{"text": "an answer"}])
-    received: list[dict] = field(default_factory=list)
-    status: int = 200
-    actions_up: bool = True
-    nlg_url: str | None = None
-    responses: list[str] = field(default_factory=list)
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        app.router.add_get("/", self._hello)
-        app.router.add_get("/health", self._health)
-        return app
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        self.received.append(await request.json())
-        if self.status != 200:
-            return web.Response(status=self.status, text="boom")
-        if self.nlg_url and self.responses:
-            return web.json_response(await self._rendered(self.received[-1]))
-        return web.json_response(self.replies)
-
-    async def _rendered(self, message: dict) -> list[dict]:
-        tracker = {
-            "sender_id": message["sender"],
-            "slots": {},
-            "latest_message": {"text": message["message"], "metadata": message["metadata"]},
-            "events": [],
-        }
-        rendered = []
-        async with ClientSession() as session:
-            for name in self.responses:
-                body = {"response": name, "arguments": {}, "tracker": tracker, "channel": {}}
-                async with session.post(self.nlg_url, json=body, headers=NLG_HEADERS) as response:
-                    rendered.append(await response.json())
-        return rendered
-
-    async def _hello(self, request: web.Request) -> web.Response:
-        return web.Response(text="Hello from Rasa: 3.6.21")
-
-    async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"}, status=200 if self.actions_up else 500)
+def _side(path: Path) -> str:
+    relative = path.relative_to(_TESTS).as_posix()
+    if relative.startswith(_BOTH):
+        return "both"
+    return "rasa" if relative.startswith(_RASA_SIDE) else "gateway"
 
 
-@pytest.fixture
-def fake_rasa() -> FakeRasa:
-    return FakeRasa()
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    if collection_path == _TESTS or _TESTS not in collection_path.parents:
+        return None
+    side = _side(collection_path)
+    if side == "both":
+        return None
+    # A directory that holds both sides (tests/scripts) is entered; its files decide.
+    if collection_path.is_dir() and any(
+        _side(child) != side for child in collection_path.rglob("*.py")
+    ):
+        return None
+    return (side == "rasa") != RASA_ENVIRONMENT or None
 
 
-@pytest.fixture
-async def rasa_url(aiohttp_server, fake_rasa) -> str:
-    server = await aiohttp_server(fake_rasa.app())
-    return str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-def settings(tmp_path: Path, rasa_url: str) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path / 'tolk.db'}",
-        tracker_url=f"sqlite:///{tmp_path / 'rasa-tracker.db'}",
-        rasa_url=rasa_url,
-        actions_url=rasa_url,
-        rasa_timeout=5,
-        nlg_secret=NLG_SECRET,
-        admin_token=ADMIN_TOKEN,
-    )
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings):
-    return await aiohttp_client(create_app(settings))
+if not RASA_ENVIRONMENT:
+    from tests.gateway_fixtures import client, fake_rasa, rasa_url, settings  # noqa: F401
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

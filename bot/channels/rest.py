@@ -10,8 +10,8 @@ from bot.appkeys import GATEWAY, LIMITS, SETTINGS
 from bot.handoff.hours import HoursError, zone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
-from bot.language_names import NAMES, base_language
 from bot.senders import rest_key
+from tolk_core.language_names import NAMES, base_language
 
 MAX_TEXT = 4096
 MAX_SENDER = 128

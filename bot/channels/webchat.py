@@ -16,10 +16,10 @@ from bot.appkeys import GATEWAY, LIMITS
 from bot.channels.rest import MAX_TEXT, parse_after, parse_timezone
 from bot.http_errors import BadRequest, json_error, read_json
 from bot.inbound import Inbound
-from bot.language_names import base_language
 from bot.page_policy import PAGE_HEADERS, CachedPage
 from bot.senders import conversation_key
 from bot.tls import came_over_tls
+from tolk_core.language_names import base_language
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 COOKIE = "tolk_chat"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, utcnow
 from bot.handoff.hours import ALWAYS, WorkingHours
-from bot.language_names import NAMES
+from tolk_core.language_names import NAMES
 
 # scrypt parameters: ~16 MiB and a few tens of milliseconds per login on this machine.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}

@@ -31,7 +31,6 @@ from bot.appkeys import TELEGRAM
 from bot.db import utcnow
 from bot.http_errors import json_error, read_json
 from bot.inbound import Gateway, Inbound, Outcome
-from bot.language_names import base_language
 from bot.limits import CustomerLimits
 from bot.rasa_client import BotMessage
 from bot.settings import Settings
@@ -39,6 +38,7 @@ from bot.store import StoreUnavailable, session_expired
 from bot.telegram.files import FileLog
 from bot.telegram.outbound import Sender
 from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, is_int64, sender_for
+from tolk_core.language_names import base_language
 
 log = logging.getLogger(__name__)
 

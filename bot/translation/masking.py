@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.normalize import for_nlu
+from tolk_core.normalize import for_nlu
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -10,10 +10,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import account, forms
+from actions.database import create_engine, create_schema
 from actions.services import Services, use
-from bot.db import create_engine, create_schema
-from bot.shop import SqlShop, seed_demo
-from bot.shop.verification import Verifier
+from actions.shop import SqlShop, seed_demo
+from actions.shop.verification import Verifier
 
 DOMAIN = {
     "forms": {

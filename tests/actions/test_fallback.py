@@ -1,9 +1,20 @@
 """action_fallback with a CollectingDispatcher and trackers built per test."""
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import services
 from actions.fallback import ActionFallback
+from actions.settings import ActionSettings
+
+
+@pytest.fixture(autouse=True)
+def action_settings():
+    """The settings the action server reads at start (scripts/actions_server.py)."""
+    services.configure(ActionSettings())
+    yield
+    services.configure(None)
 
 
 def user(intent: str) -> dict:
@@ -43,8 +54,8 @@ async def test_second_miss_in_a_row_hands_over_to_a_person():
     ]
 
 
-async def test_the_number_of_misses_is_configurable(monkeypatch):
-    monkeypatch.setenv("TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "3")
+async def test_the_number_of_misses_is_configurable():
+    services.configure(ActionSettings.from_env({"TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS": "3"}))
     two = await run(user("nlu_fallback"), user("nlu_fallback"))
     three = await run(user("nlu_fallback"), user("nlu_fallback"), user("nlu_fallback"))
     assert [m["response"] for m in two] == ["utter_ask_rephrase"]
@@ -54,3 +65,12 @@ async def test_the_number_of_misses_is_configurable(monkeypatch):
 async def test_an_understood_message_resets_the_count():
     messages = await run(user("nlu_fallback"), user("greet"), user("nlu_fallback"))
     assert [m["response"] for m in messages] == ["utter_ask_rephrase"]
+
+
+async def test_the_environment_is_read_once_at_start_not_on_every_call(monkeypatch):
+    # A variable broken after start (or one only the gateway reads) cannot break the
+    # handling of misunderstandings.
+    monkeypatch.setenv("TOLK_HANDOFF_AFTER_MISUNDERSTANDINGS", "not a number")
+    monkeypatch.setenv("TELEGRAM_TOKEN", "broken")
+    messages = await run(user("nlu_fallback"), user("nlu_fallback"))
+    assert messages[0]["custom"]["handoff"]["reason"] == "stuck"

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import Catalogue, CatalogueError, placeholders
-from bot.content import check, format_report, required_responses
 from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
+from tolk_tools.content import check, format_report, required_responses
 
 
 @pytest.fixture(scope="module")

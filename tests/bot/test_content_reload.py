@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import run_reload
 from bot.settings import PROJECT_ROOT
-from tests.conftest import ADMIN_HEADERS, NLG_HEADERS
+from tests.gateway_fixtures import ADMIN_HEADERS, NLG_HEADERS
+from tolk_tools.content import run_reload
 
 NEW_GREETING = "Hi there, freshly edited!"
 

@@ -16,6 +16,10 @@ import pytest
 import sqlalchemy
 from sqlalchemy import func, select
 
+from actions.database import create_schema as create_action_server_schema
+from actions.shop import SqlShop, seed_demo
+from actions.shop.tables import metadata as action_server_metadata
+from actions.shop.verification import MAX_FAILURES, Verifier, verification_failures
 from bot.db import (
     agents,
     conversations,
@@ -33,7 +37,6 @@ from bot.db import (
 )
 from bot.erase import Eraser, run_erase
 from bot.settings import Settings, SettingsError
-from bot.shop.verification import verification_failures
 from bot.translation.memory import HUMAN, TranslationMemory
 
 GONE, KEPT = "telegram-111", "telegram-222"
@@ -67,10 +70,21 @@ CUSTOMERS = {
 }
 
 
+def every_table() -> list:
+    """The shared database's tables: the gateway's and the action server's."""
+    return [*metadata.sorted_tables, *action_server_metadata.sorted_tables]
+
+
+async def both_schemas(engine) -> None:
+    """The shared database as the gateway and the action server leave it at start."""
+    await create_schema(engine)
+    await create_action_server_schema(engine)
+
+
 @pytest.fixture
 async def engine(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    await create_schema(engine)
+    await both_schemas(engine)
     yield engine
     await engine.dispose()
 
@@ -205,7 +219,7 @@ async def rows(engine) -> dict[str, int]:
     async with engine.connect() as connection:
         return {
             table.name: await connection.scalar(select(func.count()).select_from(table))
-            for table in metadata.sorted_tables
+            for table in every_table()
         }
 
 
@@ -225,7 +239,7 @@ async def of(engine, conversation_id: int, chat: int, sender: str) -> dict[str, 
         "translation_memory_uses": own,
         "translation_memory": translation_memory.c.source_text.contains(str(chat)),
     }
-    tables = {t.name: t for t in metadata.sorted_tables}
+    tables = {t.name: t for t in every_table()}
     async with engine.connect() as connection:
         return {
             name: await connection.scalar(select(func.count()).select_from(tables[name]).where(w))
@@ -256,7 +270,7 @@ async def add_agent_named(engine, name: str) -> int:
 
 
 def test_every_table_is_known_to_be_a_customers_or_not():
-    unknown = {t.name for t in metadata.sorted_tables} - CUSTOMERS - set(NOT_A_CUSTOMERS)
+    unknown = {t.name for t in every_table()} - CUSTOMERS - set(NOT_A_CUSTOMERS)
     assert not unknown, f"decide whether erase (bot/erase.py) must clear {sorted(unknown)}"
 
 
@@ -311,7 +325,7 @@ def test_the_erase_command_prints_what_it_removed_table_by_table(tmp_path, track
 
     async def prepare():
         engine = create_engine(settings.database_url)
-        await create_schema(engine)
+        await both_schemas(engine)
         await fill(engine, GONE, 111, await add_agent(engine), TranslationMemory(engine))
         await engine.dispose()
 
@@ -398,7 +412,7 @@ async def test_the_running_service_applies_the_retention_at_start(aiohttp_client
     from bot.app import create_app
 
     engine = create_engine(settings.database_url)
-    await create_schema(engine)
+    await both_schemas(engine)
     long_ago = utcnow() - timedelta(days=40)
     await fill(engine, GONE, 111, await add_agent(engine), TranslationMemory(engine), long_ago)
     await fill(engine, KEPT, 222, await add_agent_named(engine, "Daan"), TranslationMemory(engine))
@@ -431,3 +445,26 @@ async def test_erased_text_cannot_be_read_back_from_the_database_files(engine, t
     assert f"I am {GONE}".encode() not in on_disk("tolk.db")
     assert f"I am {KEPT}".encode() in on_disk("tolk.db")  # the check can see text at all
     assert GONE.encode() not in on_disk("rasa-tracker.db")
+
+
+async def test_erase_works_on_a_database_the_action_server_never_opened(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'gateway-only.db'}")
+    await create_schema(engine)
+    try:
+        eraser = Eraser(engine, None)
+        assert (await eraser.erase(GONE)).verification_failures == 0
+        assert (await eraser.expire(30)).verification_failures == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_erasing_a_guessers_conversation_does_not_reset_the_action_servers_throttle(
+    engine, tmp_path
+):
+    # The gateway's erase and the action server's verifier on the database they share.
+    await seed_demo(engine)
+    verifier = Verifier(engine, SqlShop(engine))
+    for _ in range(MAX_FAILURES):
+        await verifier.verify("web-guesser", "10001", "x@example.com")
+    await Eraser(engine, f"sqlite:///{tmp_path / 'no-tracker.db'}").erase("web-guesser")
+    assert (await verifier.verify("web-guesser", "10001", "alex@example.com")).locked

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from bot.app import create_app
-from tests.conftest import ADMIN_HEADERS, ADMIN_TOKEN, NLG_HEADERS
+from tests.gateway_fixtures import ADMIN_HEADERS, ADMIN_TOKEN, NLG_HEADERS
 
 
 async def test_healthy_when_rasa_actions_and_database_answer(client):

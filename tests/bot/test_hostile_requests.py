@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import NLG_HEADERS
+from tests.gateway_fixtures import NLG_HEADERS
 
 JSON = {"Content-Type": "application/json"}
 

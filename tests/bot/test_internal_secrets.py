@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import internal_secrets
-from bot.internal_secrets import VARIABLES, SecretError, bearer_matches, resolve
 from bot.settings import Settings, SettingsError
+from tolk_core import internal_secrets
+from tolk_core.internal_secrets import VARIABLES, SecretError, bearer_matches, resolve
 
 GIVEN = {name: f"given-{name.lower()}-0123456789" for name in VARIABLES}
 
@@ -53,7 +53,7 @@ def test_a_file_others_can_read_is_refused(tmp_path):
 
 def test_processes_starting_at_once_agree(tmp_path):
     code = (
-        "import sys; from pathlib import Path; from bot.internal_secrets import resolve; "
+        "import sys; from pathlib import Path; from tolk_core.internal_secrets import resolve; "
         "print(resolve({}, Path(sys.argv[1]))['TOLK_ACTIONS_SECRET'])"
     )
     starts = [

@@ -1,8 +1,8 @@
 import pytest
 
 from bot.language import LanguageChooser
-from bot.language_names import PIVOT_CANDIDATES
 from bot.settings import NATIVE_LANGUAGES
+from tolk_core.language_names import PIVOT_CANDIDATES
 
 
 @pytest.fixture(scope="module")

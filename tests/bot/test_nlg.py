@@ -7,7 +7,7 @@ import pytest
 from bot.app import create_app
 from bot.catalogue import Catalogue
 from bot.settings import NATIVE_LANGUAGES, Settings
-from tests.conftest import NLG_HEADERS, NLG_SECRET
+from tests.gateway_fixtures import NLG_HEADERS, NLG_SECRET
 
 
 def nlg_body(response: str, language: str | None = None, sender: str = "s", slots=None) -> dict:

@@ -1,6 +1,6 @@
 import unicodedata
 
-from bot.normalize import clean, for_nlu
+from tolk_core.normalize import clean, for_nlu
 
 
 def test_persian_zwnj_space_and_nothing_are_one_form():

@@ -261,7 +261,7 @@ async def test_json_routes_refuse_other_content_types_with_415(
     """A web page can post text/plain or a form to any origin without a CORS preflight;
     none of it reaches the bot."""
     raw = b'{"sender": "x", "text": "hi", "name": "a", "password": "b", "response": "utter_greet"}'
-    from tests.conftest import NLG_HEADERS
+    from tests.gateway_fixtures import NLG_HEADERS
 
     headers = {"Content-Type": content_type or "", **(NLG_HEADERS if path == "/nlg" else {})}
     response = await client.post(path, data=raw, headers=headers)

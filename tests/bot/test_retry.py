@@ -17,7 +17,7 @@ from bot.db import create_engine, create_schema
 from bot.retry import Retrier, RetryPolicy
 from bot.senders import rest_key
 from bot.store import Store
-from tests.conftest import FakeRasa
+from tests.gateway_fixtures import FakeRasa
 from tests.texts import said
 
 APOLOGY = said("utter_service_unavailable", "en")

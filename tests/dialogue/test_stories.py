@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from bot.language import LanguageChooser
-from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
 from tests.conftest import REPORTS
+from tolk_core.project import NATIVE_LANGUAGES, PROJECT_ROOT
 
 pytestmark = pytest.mark.nlu
 

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from bot import internal_secrets
 from tests.e2e.conftest import post
 from tests.texts import said
+from tolk_core import internal_secrets
 
 pytestmark = pytest.mark.e2e
 

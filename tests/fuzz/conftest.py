@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, settings
 
 from bot.ratelimit import Rate
 from bot.settings import Settings
-from tests.conftest import ADMIN_TOKEN, NLG_SECRET, REPORTS
+from tests.conftest import REPORTS
 from tests.fuzz.contract import Client, Contract, Figures
 from tests.fuzz.service import LiveService, Urls
+from tests.gateway_fixtures import ADMIN_TOKEN, NLG_SECRET
 
 TELEGRAM_SECRET = "fuzz-secret_token"
 

@@ -20,7 +20,7 @@ from bot.appkeys import TELEGRAM
 from bot.db import create_engine, create_schema
 from bot.handoff.agents import AgentStore
 from bot.settings import Settings
-from tests.conftest import FakeRasa
+from tests.gateway_fixtures import FakeRasa
 from tests.telegram_server import FakeTelegram
 from tests.translation_server import FakeLibreTranslate
 

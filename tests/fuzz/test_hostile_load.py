@@ -28,12 +28,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import internal_secrets
-from tests.conftest import NLG_SECRET, REPORTS
+from tests.conftest import REPORTS
 from tests.fuzz.conftest import TELEGRAM_SECRET
 from tests.fuzz.payloads import DEEP, MAX_TEXT, NASTY, RAW, REPEATED
 from tests.fuzz.service import Fakes, Loopback
+from tests.gateway_fixtures import NLG_SECRET
 from tests.telegram_server import text_update
+from tolk_core import internal_secrets
 
 PROJECT = Path(__file__).resolve().parents[2]
 REQUESTS = int(os.environ.get("TOLK_LOAD_REQUESTS", "1500"))

@@ -14,9 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ADMIN_TOKEN, NLG_SECRET, REPORTS
+from tests.conftest import REPORTS
 from tests.fuzz.conftest import TELEGRAM_SECRET
 from tests.fuzz.contract import OPENAPI, encoded
+from tests.gateway_fixtures import ADMIN_TOKEN, NLG_SECRET
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = os.environ.get("TOLK_SCHEMATHESIS_EXAMPLES", "5")

@@ -17,7 +17,6 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ADMIN_TOKEN, NLG_SECRET
 from tests.fuzz.conftest import TELEGRAM_SECRET, fuzz
 from tests.fuzz.contract import encoded
 from tests.fuzz.payloads import (
@@ -29,6 +28,7 @@ from tests.fuzz.payloads import (
     texts,
     wrong,
 )
+from tests.gateway_fixtures import ADMIN_TOKEN, NLG_SECRET
 from tests.telegram_server import edited_text_update, text_update
 
 LANGUAGES = st.sampled_from(["en", "nl", "he", "fa", "vi", "es", "nl-BE", "EN", "xx", "", "zh"])

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.handoff.classifier import ESCALATING_INTENTS
-from bot.settings import PROJECT_ROOT
+from nlu_components.escalation.classifier import ESCALATING_INTENTS
+from tolk_core.project import PROJECT_ROOT
 
 HELDOUT = PROJECT_ROOT / "tests" / "handoff" / "heldout"
 LEXICONS = PROJECT_ROOT / "data" / "escalation"

@@ -6,9 +6,9 @@ Run alone, with every miss: `.venv/bin/python -m tests.handoff.quality`.
 
 import pytest
 
-from bot.content import nlu_examples
 from tests.conftest import REPORTS
 from tests.handoff.quality import HELDOUT, LEXICONS, MODEL, evaluate, load, report
+from tolk_core.nlu_data import nlu_examples
 
 LANGUAGES = ("en", "nl", "he", "fa", "vi")
 THRESHOLD = 0.85

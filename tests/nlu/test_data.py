@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot.content import MIN_EXAMPLES, nlu_examples, training_examples
-from bot.normalize import for_nlu
-from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT
 from tests.nlu.heldout_eval import HELDOUT
+from tolk_core.nlu_data import MIN_EXAMPLES, nlu_examples, training_examples
+from tolk_core.normalize import for_nlu
+from tolk_core.project import NATIVE_LANGUAGES, PROJECT_ROOT
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
@@ -52,14 +52,14 @@ def test_heldout_covers_every_intent(language):
 
 
 def test_generated_variants_are_up_to_date():
-    from scripts.nlu_variants import main
+    from tolk_tools.nlu_variants import main
 
-    assert main(["--check"]) == 0, "run: .venv/bin/python -m scripts.nlu_variants"
+    assert main(["--check"]) == 0, "run: .venv/bin/python -m tolk_tools.nlu_variants"
 
 
 @pytest.mark.parametrize("language", NATIVE_LANGUAGES)
 def test_every_intent_has_80_examples_and_at_least_25_written_by_hand(language):
-    from scripts.nlu_variants import FILE
+    from tolk_tools.nlu_variants import FILE
 
     examples = training_examples(PROJECT_ROOT, language)
     assert {intent: len(texts) for intent, texts in examples.items() if len(texts) < 80} == {}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import create_engine, create_schema
-from bot.shop import seed_demo
+from actions.database import create_engine, create_schema
+from actions.shop import seed_demo
 from scripts.actions_server import STOP_SECONDS
 from scripts.stack import ROOT
 from tests.scripts.test_stack import free_port

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from scripts.stack import (
-    BIN,
     ROOT,
     STOP_SECONDS,
     Ports,
@@ -32,6 +31,7 @@ from scripts.stack import (
     listeners,
 )
 from tests.scripts.dummy_stack import DummyStack
+from tolk_core.project import RASA_BIN
 
 SECRETS = {
     "TOLK_RASA_SECRET": "rasa-secret-0123456789",
@@ -122,7 +122,7 @@ def test_rasa_reads_the_ports_and_secrets_from_endpoints_yml(tmp_path):
     )
     credentials = command[command.index("--credentials") + 1]
     result = subprocess.run(
-        [str(BIN / "python"), "-W", "ignore", "-c", read, endpoints, credentials],
+        [str(RASA_BIN / "python"), "-W", "ignore", "-c", read, endpoints, credentials],
         env=env,
         cwd=ROOT,
         capture_output=True,
