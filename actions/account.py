@@ -21,6 +21,7 @@ from actions.forms import FORM_SLOTS
 from actions.services import services
 from actions.shop.model import Order, ShopError
 from actions.verified import forget_verification, verified_order
+from tolk_core.signals import Erase, Handoff
 
 RETURN_DAYS = 30
 # Spelled out so that `content check` finds every response the actions send.
@@ -217,9 +218,7 @@ class ActionPaymentIssue(AccountAction):
 
     async def answer(self, dispatcher, tracker, order):
         dispatcher.utter_message(response="utter_payment_noted")
-        dispatcher.utter_message(
-            json_message={"handoff": {"reason": "payment", "intent": self.intent}}
-        )
+        dispatcher.utter_message(json_message=Handoff("payment", self.intent).to_payload())
         return []
 
 
@@ -262,5 +261,5 @@ class ActionDeleteAccount(AccountAction):
             return []
         await (await services()).shop.delete_account(tracker.get_slot("email"))
         dispatcher.utter_message(response="utter_account_deleted")
-        dispatcher.utter_message(json_message={"erase": True})
+        dispatcher.utter_message(json_message=Erase().to_payload())
         return [SlotSet("order_number", None), *forget_verification()]

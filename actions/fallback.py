@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import handoff_payload
+from actions.handoff import handoff_signal
 from actions.services import settings
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -40,7 +40,9 @@ class ActionFallback(Action):
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
         if consecutive_fallbacks(tracker) >= settings().handoff_after_misunderstandings:
-            dispatcher.utter_message(json_message=handoff_payload(tracker, reason="stuck"))
+            dispatcher.utter_message(
+                json_message=handoff_signal(tracker, reason="stuck").to_payload()
+            )
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from tolk_core.language_names import named_languages
+from tolk_core.signals import SetLanguage
 
 
 class ActionChangeLanguage(Action):
@@ -31,7 +32,7 @@ class ActionChangeLanguage(Action):
         named = named_languages(tracker.latest_message.get("text") or "")
         wanted = next((code for code in named if code != current), None)
         if wanted:
-            dispatcher.utter_message(json_message={"set_language": wanted})
+            dispatcher.utter_message(json_message=SetLanguage(wanted).to_payload())
         else:
             dispatcher.utter_message(response="utter_change_language")
         return []

@@ -11,12 +11,29 @@ from functools import partial
 import aiohttp
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, LIMITS, SESSIONS, SETTINGS, TELEGRAM
+from bot.appkeys import (
+    CHANNELS,
+    DELIVERY,
+    ENGINE,
+    ERASER,
+    GATEWAY,
+    HANDOFF,
+    LIMITS,
+    RASA,
+    RENDERER,
+    SESSIONS,
+    SETTINGS,
+    SPEAKER,
+    STORE,
+)
 from bot.catalogue import Catalogue
+from bot.channels.registry import CHANNELS as REGISTERED
+from bot.channels.registry import ChannelFactory, build_channels
 from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
 from bot.content_reload import CONTENT_WATCHER, ContentWatcher
 from bot.db import create_engine, create_schema
+from bot.delivery import Delivery
 from bot.erase import RETENTION_EVERY, Eraser
 from bot.handoff.service import HandoffPolicy, HandoffService
 from bot.http_errors import close_if_body_unread, errors_as_json
@@ -43,7 +60,10 @@ from tolk_core.language_names import PIVOT_CANDIDATES
 MAX_BODY = 64 * 1024
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings, channels: tuple[ChannelFactory, ...] = REGISTERED
+) -> web.Application:
+    """The service; `channels` are the registered ones (bot/channels/registry.py)."""
     # Rate limits before the API token: a client guessing tokens is limited too.
     app = web.Application(
         middlewares=[errors_as_json, rate_limits, require_api_token], client_max_size=MAX_BODY
@@ -51,6 +71,9 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.on_response_prepare.append(close_if_body_unread)
     app[LIMITS] = CustomerLimits.from_settings(settings, MemoryRateLimiter())
+    app[CHANNELS] = build_channels(settings, channels)
+    # Pushes to customers (agent replies, handoff notices, late answers) go through here.
+    app[DELIVERY] = Delivery(app[CHANNELS])
     app.cleanup_ctx.append(_resources)
     setup_routes(app)
     return app
@@ -58,7 +81,7 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    engine = create_engine(settings.database_url)
+    engine = app[ENGINE] = create_engine(settings.database_url)
     await create_schema(engine)
     session = aiohttp.ClientSession()
     translation = create_translation(settings, engine)
@@ -66,55 +89,53 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     # that would stall the first customer, and with the GIL every other request too.
     await asyncio.to_thread(translation.masker.mask, "warm up", [])
     retry = RetryPolicy.from_settings(settings)
-    store = Store(engine, retry)
-    speaker = Speaker(settings, Renderer(Catalogue.load(settings.locales_dir), translation))
-    handoff = HandoffService(
+    store = app[STORE] = Store(engine, retry)
+    renderer = app[RENDERER] = Renderer(Catalogue.load(settings.locales_dir), translation)
+    speaker = app[SPEAKER] = Speaker(settings, renderer)
+    delivery = app[DELIVERY]
+    handoff = app[HANDOFF] = HandoffService(
         engine,
         store,
         speaker,
         translation,
         HandoffPolicy(presence=timedelta(seconds=settings.agent_timeout)),
+        delivery=delivery,
     )
+    rasa = app[RASA] = RasaClient(
+        session,
+        settings.rasa_url,
+        settings.actions_url,
+        settings.rasa_timeout,
+        secret=settings.rasa_secret,
+    )
+    eraser = app[ERASER] = Eraser(engine, settings.tracker_url)
     gateway = app[GATEWAY] = Gateway(
         settings=settings,
         store=store,
-        rasa=RasaClient(
-            session,
-            settings.rasa_url,
-            settings.actions_url,
-            settings.rasa_timeout,
-            secret=settings.rasa_secret,
-        ),
+        rasa=rasa,
         speaker=speaker,
         languages=LanguageChooser(settings.languages + PIVOT_CANDIDATES),
         translation=translation,
         handoff=handoff,
-        eraser=Eraser(engine, settings.tracker_url),
+        eraser=eraser,
         retry=retry,
     )
     app[SESSIONS] = Sessions(engine)
-    telegram = None
-    if settings.telegram_token:
-        from bot.telegram.channel import TelegramChannel
-        from bot.telegram.files import FileLog
-        from bot.telegram.updates import UpdateLog
-
-        telegram = app[TELEGRAM] = TelegramChannel(
-            settings,
-            gateway,
-            UpdateLog(engine),
-            files=FileLog(engine),
-            limits=app[LIMITS],
-        )
-        await telegram.start()
+    for channel in app[CHANNELS]:
+        await channel.start(app)
     jobs = [
         Periodic("handoff sweep", handoff.sweep, settings.sweep_seconds, settings.sweep_seconds),
         # At start too: messages a stop or a crash left unanswered.
-        Periodic("retry sweep", Retrier(gateway).sweep, settings.retry_seconds, first=0),
+        Periodic(
+            "retry sweep",
+            Retrier(gateway, store, delivery).sweep,
+            settings.retry_seconds,
+            first=0,
+        ),
         # TOLK_RETENTION_DAYS: older conversations and all their data go (bot/erase.py).
         Periodic(
             "retention sweep",
-            partial(gateway.eraser.expire, settings.retention_days),
+            partial(eraser.expire, settings.retention_days),
             RETENTION_EVERY.total_seconds(),
             first=1,  # not while the service is still starting
         ),
@@ -129,8 +150,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     watching.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watching
-    if telegram is not None:
-        await telegram.stop()
+    for channel in reversed(app[CHANNELS]):
+        await channel.stop()
     await translation.memory.flush_hits()
     await session.close()
     await engine.dispose()

@@ -1,4 +1,6 @@
-"""Typed keys for what the application holds."""
+"""Typed keys for what the application holds: each service under its own key, so that a
+module asks for the service it uses (the store, the handoff service) and not for the
+`Gateway` that happens to hold it too."""
 
 from __future__ import annotations
 
@@ -9,13 +11,32 @@ from aiohttp import web
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.channels.base import Channel
     from bot.console.sessions import Sessions
+    from bot.delivery import Delivery
+    from bot.erase import Eraser
+    from bot.handoff.service import HandoffService
     from bot.inbound import Gateway
     from bot.limits import CustomerLimits
-    from bot.telegram.channel import TelegramChannel
+    from bot.rasa_client import RasaClient
+    from bot.render import Renderer
+    from bot.speaker import Speaker
+    from bot.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
+# Set by create_app (routes need them before anything runs).
+LIMITS: web.AppKey[CustomerLimits] = web.AppKey("limits")
+CHANNELS: web.AppKey[tuple[Channel, ...]] = web.AppKey("channels")
+DELIVERY: web.AppKey[Delivery] = web.AppKey("delivery")
+# Set at start (bot/app.py `_resources`).
+ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
+STORE: web.AppKey[Store] = web.AppKey("store")
+SPEAKER: web.AppKey[Speaker] = web.AppKey("speaker")
+RENDERER: web.AppKey[Renderer] = web.AppKey("renderer")
+HANDOFF: web.AppKey[HandoffService] = web.AppKey("handoff")
+RASA: web.AppKey[RasaClient] = web.AppKey("rasa")
+ERASER: web.AppKey[Eraser] = web.AppKey("eraser")
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway")
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
-TELEGRAM: web.AppKey[TelegramChannel] = web.AppKey("telegram")
-LIMITS: web.AppKey[CustomerLimits] = web.AppKey("limits")

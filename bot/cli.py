@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 
+from bot.errors import TolkError
 from bot.settings import Settings, SettingsError
 
 # Requests under way get this long after SIGTERM (scripts/stack.py kills at 6 s).
@@ -39,7 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         "translate", help="machine-translate missing answers into locales/drafts/ for review"
     )
     translate.add_argument("--lang", required=True, help="language code, e.g. es")
-    commands.add_parser("bench", help="measure the gateway's own latency (see README)")
+    bench = commands.add_parser("bench", help="measure the gateway's own latency (see README)")
+    bench.add_argument(
+        "--full",
+        action="store_true",
+        help="start the real stack on free ports and compare it with Rasa's REST webhook",
+    )
+    bench.add_argument(
+        "--conversations", metavar="N,N,...", help="with --full: at once, per run (1,10,50)"
+    )
+    bench.add_argument("--messages", type=int, help="with --full: per conversation (12)")
     commands.add_parser("version", help="the interpreter and key library versions")
     agents = commands.add_parser("agents", help="the support agents who take handed-over chats")
     agent_commands = agents.add_subparsers(dest="agents_command", required=True)
@@ -80,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
 
+    try:
+        return _run(args, settings)
+    except TolkError as error:  # a locked database, say: why, and no traceback
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "content":
@@ -98,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.erase import run_erase
 
         return run_erase(settings, args.sender)
+    if args.command == "bench" and args.full:
+        from tolk_tools.full_bench import run_full
+
+        return run_full(settings.languages, args.conversations, args.messages)
     if args.command == "bench":
         from tolk_tools.bench import run
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot.appkeys import SETTINGS
 from bot.catalogue import Catalogue, CatalogueError
+from bot.errors import Rejected
 from bot.http_errors import json_error
 from bot.render import Renderer
 from tolk_core.internal_secrets import bearer_matches
@@ -118,7 +119,7 @@ async def reload_content(request: web.Request) -> web.Response:
         catalogue = await watcher.reload()
     except CatalogueError as error:
         log.error("answers not reloaded, the previous ones stay in service: %s", error)
-        return json_error(422, f"{error} (the previous answers stay in service)")
+        raise Rejected(f"{error} (the previous answers stay in service)") from None  # 422
     return web.json_response(
         {"answers": len(answer_names(catalogue)), "languages": catalogue.languages}
     )

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot.db_errors import translate_errors
 from tolk_core.sqlite import set_pragmas
 
 metadata = MetaData()
@@ -231,7 +232,7 @@ telegram_files = Table(
     "telegram_files",
     metadata,
     # A file a Telegram customer sent, and the message that brought it: only the agent
-    # holding a ticket of that conversation may fetch it (bot/telegram/files.py).
+    # holding a ticket of that conversation may fetch it (bot/channels/telegram/files.py).
     Column("id", Integer, primary_key=True),
     Column(
         "conversation_id",
@@ -290,8 +291,11 @@ def create_engine(url: str) -> AsyncEngine:
             max_overflow=10,
         )
         event.listen(engine.sync_engine, "connect", set_pragmas)
-        return engine
-    return create_async_engine(url, future=True, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, future=True, pool_pre_ping=True)
+    # The store boundary: driver errors become the domain's (bot/db_errors.py).
+    translate_errors(engine)
+    return engine
 
 
 @asynccontextmanager

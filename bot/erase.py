@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import TableClause
 
+from bot.channels.telegram.updates import chat_of_sender
 from bot.db import (
     conversations,
     database,
@@ -56,7 +57,6 @@ from bot.db import (
     tickets,
     utcnow,
 )
-from bot.telegram.updates import chat_of_sender
 from bot.translation.memory import entries_used_by, forget, forget_unused_before
 
 log = logging.getLogger(__name__)

@@ -15,21 +15,23 @@ import asyncio
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SETTINGS
+from bot.appkeys import RASA, SETTINGS, STORE
+from bot.store import Store
 from tolk_core.internal_secrets import bearer_matches
 
 
 async def healthz(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
+    client = request.app[RASA]
     rasa, actions, database = await asyncio.gather(
-        gateway.rasa.rasa_health(), gateway.rasa.actions_health(), _database(gateway)
+        client.rasa_health(), client.actions_health(), _database(request.app[STORE])
     )
     return _report(request, {"rasa": rasa, "actions": actions, "database": database})
 
 
 async def readyz(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
-    rasa, database = await asyncio.gather(gateway.rasa.rasa_health(), _database(gateway))
+    rasa, database = await asyncio.gather(
+        request.app[RASA].rasa_health(), _database(request.app[STORE])
+    )
     return _report(request, {"rasa": rasa, "database": database})
 
 
@@ -48,9 +50,9 @@ def _report(request: web.Request, checks: dict[str, str | None]) -> web.Response
     return web.json_response(body, status=503 if down else 200)
 
 
-async def _database(gateway) -> str | None:
+async def _database(store: Store) -> str | None:
     try:
-        await asyncio.wait_for(gateway.store.ping(), timeout=3)
+        await asyncio.wait_for(store.ping(), timeout=3)
     except Exception as error:  # any failure means "down"; the reason is reported
         return f"not answering ({type(error).__name__})"
     return None

@@ -1,25 +1,84 @@
-"""JSON errors for every failure a client can cause or meet: never an HTML page or a traceback."""
+"""JSON errors for every failure a client can cause or meet: never an HTML page or a traceback.
+
+The web layer's half of the error hierarchy (bot/errors.py): the one place where a kind of
+failure becomes an HTTP status and a JSON body (`status_for`, `error_response`, applied by
+the `errors_as_json` middleware to whatever a handler or a service raises). BadRequest is
+for what only the web layer can tell (a body that is not JSON, a missing header).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 
 from aiohttp import web
-from sqlalchemy.exc import OperationalError
 
-from bot.handoff.service import HandoffError
-from bot.store import StoreUnavailable
+from bot.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    RateLimited,
+    Rejected,
+    StoreUnavailable,
+    TolkError,
+    Unavailable,
+    UpstreamFailed,
+)
 
 log = logging.getLogger(__name__)
+
+
+# Each kind of domain error and its status; a kind not listed takes its nearest listed
+# base's (AgentError is a Rejected: 422).
+_STATUSES: dict[type[TolkError], int] = {
+    NotFound: 404,
+    Gone: 410,
+    Forbidden: 403,
+    Conflict: 409,
+    Rejected: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+    UpstreamFailed: 502,
+}
 
 
 def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def status_for(error: TolkError) -> int:
+    """The HTTP status of a domain error (the console's live feed sends it along too)."""
+    for kind in type(error).__mro__:
+        if kind in _STATUSES:
+            return _STATUSES[kind]
+    return 500  # a kind added to bot/errors.py without a status here: a bug, say so
+
+
+def error_response(error: TolkError) -> web.Response:
+    """`{"error": message}` with the error's status; 429s also say when to come back."""
+    if isinstance(error, RateLimited):
+        return too_many(error)
+    return json_error(status_for(error), error.message)
+
+
+def too_many(limited: RateLimited) -> web.Response:
+    """429 with the wait in whole seconds, in the body and in Retry-After."""
+    seconds = max(1, math.ceil(limited.wait))
+    response = web.json_response(
+        {"error": f"{limited.message}; try again in {seconds} s", "retry_after": seconds},
+        status=429,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 class BadRequest(Exception):
+    """An answer only the web layer can give (bad JSON, 401 without the right header, 413):
+    its status and message, as JSON."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -116,11 +175,12 @@ async def errors_as_json(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     except BadRequest as error:
         return json_error(error.status, error.message)
-    except HandoffError as error:
-        return json_error(error.status, str(error))
-    except (StoreUnavailable, OperationalError) as error:
-        log.error("database unavailable: %s", error)
-        return json_error(503, "the message store is busy or unavailable; please retry shortly")
+    except TolkError as error:
+        if isinstance(error, StoreUnavailable):
+            log.error("database unavailable: %s", error.detail)
+        elif error.detail:  # what the client is not told: the driver's text, say
+            log.warning("%s %s: %s", request.method, request.path, error)
+        return error_response(error)
     except web.HTTPException as error:
         if error.status < 400 or not _is_api(request):
             raise

@@ -24,6 +24,7 @@ from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, sessio
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 from tolk_core.language_names import NAMES, named_languages
+from tolk_core.signals import Erase, Handoff, SetLanguage, Signal
 
 log = logging.getLogger(__name__)
 
@@ -211,17 +212,17 @@ class Gateway:
         status, answers, language, signals = await self._ask_rasa(
             inbound, conversation, received.message_seq, rasa_text, language, behind
         )
-        if asks_for_person and "handoff" not in signals:
+        handoff = next((s for s in reversed(signals) if isinstance(s, Handoff)), None)
+        if asks_for_person and handoff is None:
             answers = []  # Rasa or the action server is down: no apology, a person
-            signals = {"handoff": {"reason": "request", "intent": "request_human"}}
+            handoff = Handoff("request", "request_human")
         replies.extend(answers)
-        handoff = signals.get("handoff")
-        if isinstance(handoff, dict):
+        if handoff is not None:
             return await self._hand_off(
-                conversation, seq, replies, language, handoff.get("reason"), handoff.get("intent")
+                conversation, seq, replies, language, handoff.reason, handoff.intent
             )
         outcome = await self._finish(conversation, seq, status, replies, language)
-        if signals.get("erase") is True and self.eraser is not None:
+        if Erase() in signals and self.eraser is not None:
             # The customer deleted their account (actions/account.py): erase what we hold,
             # now that Rasa has stored its last event for them.
             await self.eraser.erase(inbound.sender)
@@ -411,9 +412,9 @@ class Gateway:
         text: str,
         language: str,
         behind: bool = False,
-    ) -> tuple[str, list[BotMessage], str, dict]:
+    ) -> tuple[str, list[BotMessage], str, list[Signal]]:
         """(status, replies, language, signals): actions may switch the language, or ask
-        for a person ({"handoff": ...}) or an erasure ({"erase": true})."""
+        for a person or an erasure (tolk_core/signals.py; the signals returned)."""
         earlier = await self.store.recent_customer_messages(conversation.id, _RECENT + 1)
         metadata = {
             "language": language,
@@ -434,21 +435,23 @@ class Gateway:
         if not answers and rasa_answered and await self._answered_nothing():
             # Rasa and the actions are up and chose to say nothing: the message is
             # answered (a retry would get nothing either and block the conversation).
-            return "answered", [await self.render("utter_ask_rephrase", language)], language, {}
+            return "answered", [await self.render("utter_ask_rephrase", language)], language, []
         if not answers:
             # Rasa down, or it ran into a failing action (action server down): the
             # customer hears so, and the message stays marked for a retry.
             unavailable = await self.render("utter_service_unavailable", language)
-            return "failed", [unavailable], language, {}
+            return "failed", [unavailable], language, []
         replies = []
-        signals: dict = {}
+        signals: list[Signal] = []
         for answer in answers:
-            wanted = answer.custom.get("set_language")
-            if "handoff" in answer.custom or "erase" in answer.custom:
-                signals.update(answer.custom)
-            elif not wanted:
+            if answer.signal is None:
                 replies.append(answer)
-            elif self.reachable(wanted):
+                continue
+            if not isinstance(answer.signal, SetLanguage):
+                signals.append(answer.signal)
+                continue
+            wanted = answer.signal.code
+            if self.reachable(wanted):
                 language = wanted
                 await self.store.set_language(conversation.id, seq, language)
                 replies.append(await self.render("utter_language_changed", language))

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.appkeys import LIMITS, SETTINGS
+from bot.errors import RateLimited as RateLimited  # defined with the other domain errors
 from bot.ratelimit import Rate, RateLimiter
 from bot.settings import Settings
 
@@ -36,15 +36,6 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A paced sender normally passes after one pause; a bound keeps a shared store's odd
 # answer from holding a chat for ever.
 _MAX_PAUSES = 10
-
-
-class RateLimited(Exception):
-    """Over a limit: `wait` seconds until it would be allowed; `what` was limited."""
-
-    def __init__(self, wait: float, what: str) -> None:
-        super().__init__(f"too many {what}")
-        self.wait = wait
-        self.what = what
 
 
 def client_address(request: web.Request) -> str:
@@ -137,23 +128,10 @@ class CustomerLimits:
             raise RateLimited(wait, what)
 
 
-def too_many(limited: RateLimited) -> web.Response:
-    """429 with the wait in whole seconds, in the body and in Retry-After."""
-    seconds = max(1, math.ceil(limited.wait))
-    response = web.json_response(
-        {"error": f"{limited}; try again in {seconds} s", "retry_after": seconds},
-        status=429,
-    )
-    response.headers["Retry-After"] = str(seconds)
-    return response
-
-
 @web.middleware
 async def rate_limits(request: web.Request, handler) -> web.StreamResponse:
-    """Counts customer requests per address and answers 429 for any limit a handler hit."""
-    try:
-        if is_customer_route(request.path):
-            await request.app[LIMITS].request(request)
-        return await handler(request)
-    except RateLimited as limited:
-        return too_many(limited)
+    """Counts customer requests per address. A limit hit here or in a handler raises
+    RateLimited, which bot/http_errors.py answers 429 with `retry_after`."""
+    if is_customer_route(request.path):
+        await request.app[LIMITS].request(request)
+    return await handler(request)

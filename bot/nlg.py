@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, SETTINGS
+from bot.appkeys import GATEWAY, RENDERER, SETTINGS, SPEAKER, STORE
 from bot.http_errors import json_error, read_json
 from tolk_core.internal_secrets import bearer_matches
 
@@ -29,15 +29,14 @@ MAX_NLG_BODY = 16 * 1024 * 1024
 async def nlg(request: web.Request) -> web.Response:
     if not bearer_matches(request.headers.get("Authorization"), request.app[SETTINGS].nlg_secret):
         return json_error(401, "/nlg answers Rasa only (Authorization: Bearer <TOLK_NLG_SECRET>)")
-    gateway = request.app[GATEWAY]
     body = await read_json(request, max_bytes=MAX_NLG_BODY)
     name = body.get("response") or body.get("template")
     if not isinstance(name, str) or not name:
         return json_error(400, "`response` (the response name) is required")
     tracker = body.get("tracker") if isinstance(body.get("tracker"), dict) else {}
-    language = await _language(gateway, tracker)
-    variables = {**gateway.speaker.variables(language), **_slots(tracker), **_arguments(body)}
-    message = await gateway.speaker.renderer.render(name, language, variables)
+    language = await _language(request.app, tracker)
+    variables = {**request.app[SPEAKER].variables(language), **_slots(tracker), **_arguments(body)}
+    message = await request.app[RENDERER].render(name, language, variables)
     if message is None:
         log.error("Rasa asked for %r, which no locale file has", name)
         return json_error(404, f"no response named {name!r} in locales/")
@@ -45,17 +44,17 @@ async def nlg(request: web.Request) -> web.Response:
     return web.json_response(message)
 
 
-async def _language(gateway, tracker: dict) -> str:
+async def _language(app: web.Application, tracker: dict) -> str:
     latest = _object(tracker.get("latest_message"))
     language = _object(latest.get("metadata")).get("language")
-    if isinstance(language, str) and gateway.reachable(language):
+    if isinstance(language, str) and app[GATEWAY].reachable(language):
         return language
     sender = tracker.get("sender_id")
     if isinstance(sender, str):
-        conversation = await gateway.store.conversation(sender)
+        conversation = await app[STORE].conversation(sender)
         if conversation and conversation.language:
             return conversation.language
-    return gateway.speaker.renderer.catalogue.fallback
+    return app[RENDERER].catalogue.fallback
 
 
 def _object(value: object) -> dict:

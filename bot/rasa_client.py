@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 
 import aiohttp
+
+from tolk_core.signals import Signal, SignalError, parse
+
+log = logging.getLogger(__name__)
 
 
 class RasaUnavailable(RuntimeError):
@@ -17,8 +22,9 @@ class RasaUnavailable(RuntimeError):
 class BotMessage:
     text: str
     buttons: list[dict] = field(default_factory=list)
-    # A custom payload from an action for the gateway (e.g. {"set_language": "nl"}).
-    custom: dict = field(default_factory=dict)
+    # What an action asked the gateway to do (tolk_core/signals.py); such a message has
+    # no text of its own.
+    signal: Signal | None = None
 
     def as_json(self) -> dict:
         message: dict = {"text": self.text}
@@ -65,8 +71,15 @@ class RasaClient:
                 continue
             if isinstance(item.get("text"), str) and item["text"]:
                 messages.append(BotMessage(item["text"], list(item.get("buttons") or [])))
-            elif isinstance(item.get("custom"), dict):
-                messages.append(BotMessage("", custom=item["custom"]))
+            elif "custom" in item:
+                try:
+                    signal = parse(item["custom"])
+                except SignalError as error:
+                    # A bug in an action: no crash, no ticket nobody asked for.
+                    log.warning("custom payload from Rasa ignored: %s", error)
+                    continue
+                if signal is not None:
+                    messages.append(BotMessage("", signal=signal))
         return messages
 
     async def rasa_health(self) -> str | None:

@@ -16,7 +16,7 @@ later, exactly once:
 
 Answers found by the sweep reach customers the way agent replies do: stored (REST clients
 and the web chat read the conversation) and pushed to channels that push (Telegram) through
-the handoff service's listeners.
+the delivery port (bot/delivery.py).
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING
 from bot.db import utcnow
 
 if TYPE_CHECKING:
+    from bot.delivery import Delivery
     from bot.inbound import Gateway
     from bot.settings import Settings
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +78,21 @@ class RetryPolicy:
 class Retrier:
     """The periodic sweep (bot/app.py runs it at start and every TOLK_RETRY_SECONDS)."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, store: Store, delivery: Delivery) -> None:
         self.gateway = gateway
+        self.store = store
+        self.delivery = delivery
 
     async def sweep(self) -> int:
         """Answer what is due, conversation by conversation, oldest message first; the
         number of messages answered."""
         answered = 0
-        for conversation_id in await self.gateway.store.with_unanswered(utcnow()):
+        for conversation_id in await self.store.with_unanswered(utcnow()):
             retried = await self.gateway.answer_unanswered(conversation_id, due_only=True)
             answered += retried.answered
             if retried.conversation is not None and retried.outcome.messages:
                 # Nobody is waiting on a request for these: push them like agent replies.
-                await self.gateway.handoff.deliver(retried.conversation, retried.outcome.messages)
+                await self.delivery.deliver(retried.conversation, retried.outcome.messages)
         if answered:
             log.info("answered %d stored message(s) that were waiting", answered)
         return answered

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, text, true, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import conversations, messages, utcnow
+from bot.errors import Conflict
+from bot.errors import StoreUnavailable as StoreUnavailable  # where callers imported it from
 from bot.retry import RetryPolicy
 from bot.senders import check_key
 
@@ -17,10 +18,6 @@ from bot.senders import check_key
 # `not_before`, the lease of whoever answers it), `failed` waits for a retry (from its
 # `not_before`). Every other status is final. See bot/retry.py.
 UNANSWERED = ("received", "failed")
-
-
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or is locked; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +140,9 @@ class Store:
                     )
                 )
                 return Received(conversation, seq, duplicate=False, behind=bool(behind))
-        except IntegrityError:
-            # Two deliveries of one message raced; the other one stored it.
+        except Conflict:
+            # Two deliveries of one message raced; the other one stored it. (A locked
+            # database raises StoreUnavailable from the engine, bot/db_errors.py.)
             return await self.receive(
                 sender=sender,
                 channel=channel,
@@ -153,8 +151,6 @@ class Store:
                 external_id=external_id,
                 timezone=timezone,
             )
-        except OperationalError as error:
-            raise StoreUnavailable(str(error.orig)) from error
 
     async def _conversation_for_update(
         self, connection, sender, channel, name, timezone, now

@@ -1,6 +1,6 @@
 """The action server as `make run` starts it: rasa-sdk's app, answering Rasa only.
 
-.venv/bin/python -m scripts.actions_server --port 5055
+.venv-rasa/bin/python -m scripts.actions_server --port 5055
 
 The actions trust the tracker they are sent (a `verified_order` slot lets them cancel an
 order), so a call without Rasa's secret (`Authorization: Bearer <TOLK_ACTIONS_SECRET>`,

@@ -321,10 +321,11 @@ def listeners(port: int) -> list[tuple[int, str]]:
     return sorted(owners)
 
 
-def _telegram_line() -> str:
-    if not os.environ.get("TELEGRAM_TOKEN"):
+def _telegram_line(env: Mapping[str, str]) -> str:
+    """What the bot does with Telegram, from the environment the stack gives it."""
+    if not env.get("TELEGRAM_TOKEN", "").strip():
         return ""
-    webhook = os.environ.get("TELEGRAM_WEBHOOK_URL")
+    webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
     how = f"webhook {webhook}" if webhook else "polling"
     return f"  Telegram:   on ({how}); errors in var/bot.log\n"
 
@@ -371,7 +372,7 @@ def serve(stack: Stack) -> int:
             f"Authorization: Bearer {_where_admin_token(stack)})\n"
             f"  Rasa:       http://127.0.0.1:{stack.ports.rasa}   "
             f"actions: http://127.0.0.1:{stack.ports.actions}\n"
-            f"{_telegram_line()}"
+            f"{_telegram_line({**os.environ, **stack.env})}"
             f"  Logs:       {logs}\n"
             f"Press Ctrl-C to stop.",
             flush=True,

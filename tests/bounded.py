@@ -74,7 +74,6 @@ HOSTILE = (
 )
 
 
-
 def frozen(functions: dict[str, TextFunction]) -> Iterator[dict[str, TextFunction]]:
     """For a module fixture: what is loaded now lives as long as the process; a full
     garbage collection walking it (0.2-0.5 s with lingua, spaCy and scikit-learn) would be

@@ -10,6 +10,8 @@ import pytest
 from aiohttp import ClientSession, web
 
 from bot.app import create_app
+from bot.appkeys import DELIVERY, GATEWAY, STORE
+from bot.retry import Retrier
 from bot.settings import Settings
 
 # What Rasa sends to /nlg and operators send to the admin routes (tolk_core/internal_secrets.py).
@@ -100,3 +102,6 @@ async def client(aiohttp_client, settings):
     return await aiohttp_client(create_app(settings))
 
 
+def retrier_of(app: web.Application) -> Retrier:
+    """The retry sweep as bot/app.py builds it, for tests that run it by hand."""
+    return Retrier(app[GATEWAY], app[STORE], app[DELIVERY])

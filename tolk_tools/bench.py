@@ -271,7 +271,7 @@ def _update(update_id: int, chat_id: int, text: str) -> dict:
 async def bench_telegram(settings: Settings, rounds: int = 150, burst: int = 60) -> list[str]:
     """The Telegram path against the REST path in one run: added latency per message (a
     new conversation each time: disclosure plus answer) and throughput of a burst."""
-    from bot.appkeys import TELEGRAM
+    from bot.channels.telegram.channel import TELEGRAM
 
     stub_rasa, rasa_url = await _stub_rasa()
     telegram = _StubTelegram()

@@ -25,6 +25,7 @@ import yaml
 from bot.catalogue import Catalogue, CatalogueError, Response, load_file, placeholders
 from bot.settings import PROJECT_ROOT, Settings
 from tolk_core.nlu_data import MIN_EXAMPLES, example_key, examples_in
+from tolk_core.project import RASA_BIN
 
 FALLBACK = "en"  # the catalogue's fallback language: the reference for translations
 # Channel limits. Telegram: 4096 characters (counted in UTF-16 code units) per message,
@@ -409,7 +410,7 @@ def _check_duplicates(per_language: dict[str, list[Example]], report: Report) ->
 
 
 def _check_with_rasa(root: Path, report: Report) -> None:
-    rasa = Path(sys.executable).parent / "rasa"
+    rasa = RASA_BIN / "rasa"  # Rasa's own environment, beside the gateway's (Makefile)
     if not rasa.exists():
         report.rasa = "not run"
         report.errors.append(

@@ -9,12 +9,12 @@ from functools import partial
 
 from bot.catalogue import fill, placeholders
 from bot.channels.rest import MAX_NAME
+from bot.channels.telegram.outbound import split_text
 from bot.handoff.service import _EMAIL as FOLLOW_UP_EMAIL
 from bot.handoff.service import _rating
 from bot.language import LanguageChooser
 from bot.logs import redact
 from bot.settings import NATIVE_LANGUAGES
-from bot.telegram.outbound import split_text
 from bot.translation.masking import Masked, Masker
 from bot.translation.resilience import _pieces as translator_pieces
 from tolk_core.language_names import PIVOT_CANDIDATES, named_languages
@@ -71,5 +71,3 @@ def text_functions(readers: Readers) -> dict[str, Callable[[str], object]]:
     """Each function of one text, called once already so that what loads on first use
     (lingua's models, spaCy's vocabulary) is not timed later."""
     return warmed({name: partial(call, readers) for name, call in _FUNCTIONS.items()})
-
-

@@ -80,6 +80,8 @@ UNITS = (
     "ب۱",
     "我的订单在哪里。",
 )
+
+
 def repeated(unit: str, length: int = TEXT_LENGTH) -> str:
     return (unit * (length // len(unit) + 1))[:length]
 

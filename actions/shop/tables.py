@@ -137,5 +137,3 @@ shop_emails = Table(
     Column("body", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
-
-

@@ -1,1 +1,1 @@
-"""Channel adapters: each turns its protocol into an `Inbound` and the `Outcome` back."""
+"""Channel adapters behind one `Channel` interface (base.py), listed in registry.py."""

@@ -6,11 +6,10 @@ import hmac
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, LIMITS, SETTINGS
+from bot.appkeys import GATEWAY, LIMITS, SETTINGS, STORE
+from bot.channels.base import Capabilities, Channel
 from bot.handoff.hours import HoursError, zone
 from bot.http_errors import BadRequest, json_error, read_json
-from bot.inbound import Inbound
-from bot.senders import rest_key
 from tolk_core.language_names import NAMES, base_language
 
 MAX_TEXT = 4096
@@ -76,32 +75,41 @@ def parse_timezone(value: object) -> str | None:
     return value
 
 
-async def post_message(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
-    fields = parse_message(await read_json(request), tuple(NAMES))
-    inbound = Inbound(
+class RestChannel(Channel):
+    """Server-to-server clients: the answer is the response; later messages (an agent's)
+    are read with GET, so nothing is pushed."""
+
+    name = "rest"
+    capabilities = Capabilities(buttons=True, max_text=MAX_TEXT)
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [
+            web.post("/api/v1/messages", self.post_message),
+            web.get("/api/v1/conversations/{sender}/messages", self.get_messages),
+        ]
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        fields = parse_message(await read_json(request), tuple(NAMES))
         # The client's sender names a REST conversation only (bot/senders.py); the answer
         # names it as the client did.
-        sender=rest_key(fields["sender"]),
-        channel="rest",
-        text=fields["text"],
-        language_hint=fields["language"],
-        customer_name=fields["name"],
-        external_id=fields["message_id"],
-        timezone=fields["timezone"],
-    )
-    await request.app[LIMITS].message(request, inbound, gateway.store)
-    outcome = await gateway.handle(inbound)
-    return web.json_response(outcome.as_json(fields["sender"]))
+        inbound = self.inbound(
+            fields["sender"],
+            fields["text"],
+            language_hint=fields["language"],
+            customer_name=fields["name"],
+            external_id=fields["message_id"],
+            timezone=fields["timezone"],
+        )
+        await request.app[LIMITS].message(request, inbound, request.app[STORE])
+        outcome = await request.app[GATEWAY].handle(inbound)
+        return web.json_response(outcome.as_json(fields["sender"]))
 
-
-async def get_messages(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
-    after = parse_after(request)
-    found = await gateway.store.messages(rest_key(request.match_info["sender"]), after)
-    if found is None:
-        return json_error(404, "no conversation with that sender")
-    return web.json_response({"messages": [message.as_json() for message in found]})
+    async def get_messages(self, request: web.Request) -> web.Response:
+        after = parse_after(request)
+        found = await request.app[STORE].messages(self.key(request.match_info["sender"]), after)
+        if found is None:
+            return json_error(404, "no conversation with that sender")
+        return web.json_response({"messages": [message.as_json() for message in found]})
 
 
 def parse_after(request: web.Request) -> int:

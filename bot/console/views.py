@@ -21,16 +21,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from sqlalchemy.exc import OperationalError
 
-from bot.appkeys import GATEWAY, LIMITS, SESSIONS, SETTINGS
+from bot.appkeys import HANDOFF, LIMITS, SESSIONS, SETTINGS
 from bot.console.sessions import COOKIE, set_cookie
+from bot.errors import RateLimited, StoreUnavailable, TolkError, Unavailable
 from bot.handoff.agents import Agent
-from bot.handoff.service import HandoffError, HandoffService
-from bot.http_errors import BadRequest, json_error, read_json
-from bot.limits import RateLimited, client_address, too_many
+from bot.handoff.service import HandoffService
+from bot.http_errors import BadRequest, json_error, read_json, status_for
+from bot.limits import client_address
 from bot.ratelimit import Rate, RateLimiter
-from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +208,7 @@ async def _signed_in(request: web.Request) -> tuple[Agent, str] | None:
     found = await request.app[SESSIONS].find(request.cookies.get(COOKIE))
     if found is None:
         return None
-    agent = await request.app[GATEWAY].handoff.agents.by_id(found.agent_id)
+    agent = await request.app[HANDOFF].agents.by_id(found.agent_id)
     return (agent, found.csrf_token) if agent else None
 
 
@@ -241,8 +240,8 @@ async def login(request: web.Request) -> web.Response:
     address = client_address(request)
     wait = await console.throttle.retry_after(address, name)
     if wait > 0:
-        return too_many(RateLimited(wait, "failed logins"))
-    handoff = request.app[GATEWAY].handoff
+        raise RateLimited(wait, "failed logins")  # 429 with Retry-After (bot/http_errors.py)
+    handoff = request.app[HANDOFF]
     agent = await handoff.agents.login(name.strip(), password)
     if agent is None:
         await console.throttle.failed(address, name)
@@ -317,7 +316,7 @@ class Feed:
         self.socket = socket
         self.agent = agent
         self.session_id = session_id
-        self.handoff: HandoffService = request.app[GATEWAY].handoff
+        self.handoff: HandoffService = request.app[HANDOFF]
         self.seen_every = request.app[SETTINGS].agent_timeout / 4
         self.watching: int | None = None
         self.wake = asyncio.Event()
@@ -362,7 +361,7 @@ class Feed:
                 if self._trouble:
                     self._trouble = False
                     await self.send({"type": "status", "ok": True})
-            except (StoreUnavailable, OperationalError) as error:
+            except StoreUnavailable as error:
                 log.warning("console feed: database unavailable: %s", error)
                 await self._trouble_once("the database is busy; retrying")
             except Exception:  # the feed keeps going; the next tick tries again
@@ -402,11 +401,19 @@ class Feed:
             return
         try:
             detail = await self.handoff.detail(self.agent, watching)
-        except HandoffError as error:
+        except TolkError as error:
+            if isinstance(error, Unavailable):
+                raise  # not the ticket's fault: run() says so and tries again
+            # No such ticket, or erased: the agent reads what the HTTP API would say.
             if self.watching == watching:
                 self.watching = None
             await self.send(
-                {"type": "error", "ticket": watching, "status": error.status, "error": str(error)}
+                {
+                    "type": "error",
+                    "ticket": watching,
+                    "status": status_for(error),
+                    "error": error.message,
+                }
             )
             return
         encoded = json.dumps(detail, sort_keys=True)

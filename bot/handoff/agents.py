@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, utcnow
+from bot.errors import Conflict, Rejected
 from bot.handoff.hours import ALWAYS, WorkingHours
 from tolk_core.language_names import NAMES
 
@@ -27,7 +27,7 @@ from tolk_core.language_names import NAMES
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class AgentError(ValueError):
+class AgentError(Rejected, ValueError):
     """An agent that cannot be created as asked; the message says why."""
 
 
@@ -128,7 +128,7 @@ class AgentStore:
                         created_at=now,
                     )
                 )
-        except IntegrityError:
+        except Conflict:  # the unique name (bot/db_errors.py translates the database's error)
             raise AgentError(f"an agent called {name!r} exists already") from None
         agent = Agent(
             result.inserted_primary_key[0],

@@ -6,33 +6,29 @@ routes with its session cookie and CSRF header.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from aiohttp import web
-from telegram.error import TelegramError
 
-from bot.appkeys import GATEWAY, SESSIONS, TELEGRAM
-from bot.attachments import attachment_name, download_headers, sniff
+from bot.appkeys import HANDOFF, SESSIONS
 from bot.channels.rest import MAX_TEXT
+from bot.errors import NotFound
 from bot.handoff.agents import Agent
-from bot.handoff.service import HandoffError
 from bot.handoff.tickets import STATUSES
 from bot.http_errors import BadRequest, read_json
 
 
 async def authenticate(request: web.Request) -> Agent:
-    handoff = request.app[GATEWAY].handoff
+    handoff = request.app[HANDOFF]
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         agent = await handoff.authenticate(token.strip()) if scheme == "Bearer" else None
         if agent is None:
-            raise HandoffError(401, "wrong agent token (Authorization: Bearer <agent token>)")
+            raise BadRequest(401, "wrong agent token (Authorization: Bearer <agent token>)")
         return agent
     session = await request.app[SESSIONS].for_request(request)
     agent = await handoff.agents.by_id(session.agent_id) if session else None
     if agent is None:
-        raise HandoffError(
+        raise BadRequest(
             401, "agent token required (Authorization: Bearer <agent token>) or console login"
         )
     await handoff.seen(agent)
@@ -44,7 +40,7 @@ def _ticket_id(request: web.Request) -> int:
     # ASCII digits only ("²" and "١" are digits to str.isdigit), and a number the
     # database can hold.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise HandoffError(404, f"no ticket {raw[:40]!r}")
+        raise NotFound(f"no ticket {raw[:40]!r}")
     return int(raw)
 
 
@@ -59,7 +55,7 @@ def _text(body: dict, field: str = "text") -> str:
 
 async def me(request: web.Request) -> web.Response:
     agent = await authenticate(request)
-    canned = await request.app[GATEWAY].handoff.canned_replies(agent)
+    canned = await request.app[HANDOFF].canned_replies(agent)
     return web.json_response({**agent.as_json(), "canned": canned})
 
 
@@ -68,19 +64,19 @@ async def list_tickets(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequest(400, f"`status` must be one of {', '.join(STATUSES)}")
-    tickets = await request.app[GATEWAY].handoff.listed(status)
+    tickets = await request.app[HANDOFF].listed(status)
     return web.json_response({"tickets": tickets})
 
 
 async def get_ticket(request: web.Request) -> web.Response:
     agent = await authenticate(request)
-    detail = await request.app[GATEWAY].handoff.detail(agent, _ticket_id(request))
+    detail = await request.app[HANDOFF].detail(agent, _ticket_id(request))
     return web.json_response(detail)
 
 
 async def claim(request: web.Request) -> web.Response:
     agent = await authenticate(request)
-    ticket = await request.app[GATEWAY].handoff.claim(agent, _ticket_id(request))
+    ticket = await request.app[HANDOFF].claim(agent, _ticket_id(request))
     return web.json_response(ticket.as_json())
 
 
@@ -94,7 +90,7 @@ async def post_message(request: web.Request) -> web.Response:
     if language is not None and language not in agent.languages:
         raise BadRequest(400, f"`language` must be one of yours: {', '.join(agent.languages)}")
     text = None if canned else _text(body)
-    sent = await request.app[GATEWAY].handoff.reply(
+    sent = await request.app[HANDOFF].reply(
         agent, _ticket_id(request), text=text, canned=canned, language=language
     )
     return web.json_response(sent, status=201)
@@ -103,41 +99,14 @@ async def post_message(request: web.Request) -> web.Response:
 async def post_note(request: web.Request) -> web.Response:
     agent = await authenticate(request)
     text = _text(await read_json(request))
-    note = await request.app[GATEWAY].handoff.note(agent, _ticket_id(request), text)
+    note = await request.app[HANDOFF].note(agent, _ticket_id(request), text)
     return web.json_response(note, status=201)
 
 
 async def resolve(request: web.Request) -> web.Response:
     agent = await authenticate(request)
-    ticket = await request.app[GATEWAY].handoff.resolve(agent, _ticket_id(request))
+    ticket = await request.app[HANDOFF].resolve(agent, _ticket_id(request))
     return web.json_response(ticket.as_json())
-
-
-async def telegram_file(request: web.Request) -> web.Response:
-    """A photo, voice message or document a Telegram customer sent during a handoff.
-
-    Served through the bot so that the agent never sees the bot token in a file URL; only
-    to the agent holding the ticket of the conversation it came from; always as a download
-    whose type is read from its bytes (bot/attachments.py)."""
-    agent = await authenticate(request)
-    channel = request.app.get(TELEGRAM)
-    if channel is None:
-        raise HandoffError(404, "Telegram is not connected")
-    file_id = request.match_info["file_id"]
-    shared = await channel.files.for_agent(file_id, agent.id)
-    if shared is None:
-        if await channel.files.known(file_id):
-            raise HandoffError(
-                403, "only the agent holding this customer's ticket can open their files"
-            )
-        raise HandoffError(404, "no customer sent a file with that id")
-    try:
-        content, path = await channel.file(file_id)
-    except TelegramError as error:
-        raise HandoffError(502, f"Telegram did not give the file: {error}") from None
-    kind = sniff(content)
-    name = attachment_name(shared.file_name or PurePosixPath(path).name, kind, "file")
-    return web.Response(body=content, headers=download_headers(kind, name))
 
 
 def setup(app: web.Application) -> None:
@@ -149,4 +118,3 @@ def setup(app: web.Application) -> None:
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/messages", post_message)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/notes", post_note)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/resolve", resolve)
-    app.router.add_get(f"{prefix}/files/telegram/{{file_id}}", telegram_file)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import utcnow
+from bot.delivery import Delivery
+from bot.errors import Conflict, Gone, NotFound, Unavailable
 from bot.handoff.agents import Agent, AgentStore
 from bot.handoff.hours import local_time
 from bot.handoff.routing import pick_agent, team_at_work, team_opening, wait_minutes
@@ -47,16 +49,6 @@ _INTRO = {
 # long word without "@" cost a pass over the rest of it per character (0.7 s for 4096).
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SUMMARY_LENGTH = 280
-
-Listener = Callable[[Conversation, list[BotMessage]], Awaitable[None]]
-
-
-class HandoffError(Exception):
-    """A request an agent cannot make; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -94,6 +86,8 @@ class HandoffService:
         translation: TranslationService,
         policy: HandoffPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        delivery: Delivery | None = None,
     ) -> None:
         self.store = store
         self.tickets = TicketStore(engine)
@@ -102,9 +96,9 @@ class HandoffService:
         self.translation = translation
         self.policy = policy or HandoffPolicy()
         self.clock = clock
-        # Channels that push messages (Telegram) listen here; REST and web chat clients
-        # read the stored conversation.
-        self.listeners: list[Listener] = []
+        # What an agent or a notice says reaches the customer's channel through the one
+        # delivery port (bot/delivery.py); without one it is stored only.
+        self.delivery = delivery
 
     # Customer side ------------------------------------------------------------------
 
@@ -248,11 +242,11 @@ class HandoffService:
     async def claim(self, agent: Agent, ticket_id: int) -> Ticket:
         ticket = await self._ticket(ticket_id)
         if ticket.status == "resolved":
-            raise HandoffError(409, f"ticket {ticket_id} is resolved already")
+            raise Conflict(f"ticket {ticket_id} is resolved already")
         if ticket.status == "assigned" and ticket.agent_id != agent.id:
-            raise HandoffError(409, f"ticket {ticket_id} is held by {ticket.agent_name}")
+            raise Conflict(f"ticket {ticket_id} is held by {ticket.agent_name}")
         if not await self.tickets.assign(ticket.id, agent.id):
-            raise HandoffError(409, f"ticket {ticket_id} was just taken by someone else")
+            raise Conflict(f"ticket {ticket_id} was just taken by someone else")
         if ticket.status == "queued":
             await self._tell(ticket, "utter_handoff_agent_joined", agent_name=agent.name)
         return await self.tickets.get(ticket.id)
@@ -274,7 +268,7 @@ class HandoffService:
             try:
                 message = await self.speaker.say(key, target, agent_name=agent.name)
             except KeyError:
-                raise HandoffError(404, f"no canned reply {canned!r}") from None
+                raise NotFound(f"no canned reply {canned!r}") from None
             source, source_text = target, message.text
             delivered = message.text
         else:
@@ -303,7 +297,7 @@ class HandoffService:
     async def resolve(self, agent: Agent, ticket_id: int) -> Ticket:
         ticket = await self._held(agent, ticket_id)
         if not await self.tickets.resolve(ticket.id, agent.id):
-            raise HandoffError(409, f"ticket {ticket_id} changed meanwhile; reload it")
+            raise Conflict(f"ticket {ticket_id} changed meanwhile; reload it")
         await self._tell(ticket, "utter_handoff_resolved", "utter_csat_ask")
         await self.dispatch()
         return await self.tickets.get(ticket.id)
@@ -462,8 +456,7 @@ class HandoffService:
         if source == target:
             return text
         if not self.translation.available:
-            raise HandoffError(
-                503,
+            raise Unavailable(
                 f"no translator configured: write to this customer in {target}, "
                 "or use a canned reply",
             )
@@ -477,8 +470,7 @@ class HandoffService:
             )
         except TranslatorError as error:
             log.warning("agent %s reply not translated: %s", agent.id, error)
-            raise HandoffError(
-                503,
+            raise Unavailable(
                 f"the translator is unavailable, so nothing was sent: write in {target}, "
                 "use a canned reply, or try again",
             ) from None
@@ -492,41 +484,30 @@ class HandoffService:
         await self.store.add_bot_messages(conversation.id, [m.text for m in messages], language)
         await self._notify(conversation, messages)
 
-    async def deliver(self, conversation: Conversation, messages: list[BotMessage]) -> None:
-        """Push what the bot says outside a reply (a late answer, bot/retry.py) to the
-        channels that push; REST and web chat clients read the stored conversation."""
-        await self._notify(conversation, messages)
-
     async def _notify(self, conversation: Conversation, messages: list[BotMessage]) -> None:
-        for listener in self.listeners:
-            try:
-                await listener(conversation, messages)
-            except Exception:  # a channel failing must not lose the stored message
-                log.exception(
-                    "delivering to %s failed; the message stays stored", conversation.channel
-                )
+        # Stored already; the port logs a channel's failure, so the agent's request stands.
+        if self.delivery is not None:
+            await self.delivery.deliver(conversation, messages)
 
     async def _ticket(self, ticket_id: int) -> Ticket:
         ticket = await self.tickets.get(ticket_id)
         if ticket is None:
-            raise HandoffError(404, f"no ticket {ticket_id}")
+            raise NotFound(f"no ticket {ticket_id}")
         return ticket
 
     async def _held(self, agent: Agent, ticket_id: int) -> Ticket:
         ticket = await self._ticket(ticket_id)
         if ticket.status == "resolved":
-            raise HandoffError(
-                409, f"ticket {ticket_id} is resolved; the customer is back with the bot"
-            )
+            raise Conflict(f"ticket {ticket_id} is resolved; the customer is back with the bot")
         if ticket.agent_id != agent.id:
             holder = f"held by {ticket.agent_name}" if ticket.agent_id else "not claimed yet"
-            raise HandoffError(409, f"ticket {ticket_id} is {holder}; claim it first")
+            raise Conflict(f"ticket {ticket_id} is {holder}; claim it first")
         return ticket
 
     async def _conversation(self, ticket: Ticket) -> Conversation:
         conversation = await self.store.conversation(ticket.sender)
         if conversation is None:  # erased meanwhile
-            raise HandoffError(410, f"the customer of ticket {ticket.id} was erased")
+            raise Gone(f"the customer of ticket {ticket.id} was erased")
         return conversation
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, conversations, ticket_notes, tickets, utcnow
+from bot.errors import Conflict
 
 OPEN = ("queued", "assigned")
 STATUSES = ("queued", "assigned", "resolved")
@@ -139,7 +139,7 @@ class TicketStore:
         try:
             async with self._engine.begin() as connection:
                 result = await connection.execute(tickets.insert().values(**values))
-        except IntegrityError:
+        except Conflict:  # the database's constraint, as bot/db_errors.py translates it
             existing = await self.open_for(values["conversation_id"])
             if existing is None:  # not the open-ticket rule (e.g. the conversation is gone)
                 raise

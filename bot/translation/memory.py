@@ -19,10 +19,10 @@ from datetime import datetime
 
 from sqlalchemy import case, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import translation_memory, translation_memory_uses, utcnow
+from bot.errors import Conflict, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class TranslationMemory:
                         .where(table.c.id == entry_id)
                         .values(hits=table.c.hits + count)
                     )
-        except OperationalError as error:  # a busy database loses counts, nothing else
+        except StoreUnavailable as error:  # a busy database loses counts, nothing else
             log.info("translation memory hit counts skipped: %s", error)
 
     async def store(
@@ -135,7 +135,7 @@ class TranslationMemory:
                     )
                     if conversation_id is not None:
                         await _link(connection, [result.inserted_primary_key[0]], conversation_id)
-            except IntegrityError:
+            except Conflict:  # the pair is known already (bot/db_errors.py translates)
                 if conversation_id is not None:
                     await self._link_existing(text, source, target, origin, conversation_id)
                 if origin == HUMAN:  # a person's correction replaces the earlier one
@@ -168,7 +168,7 @@ class TranslationMemory:
                 )
                 if entry_id is not None:
                     await _link(connection, [entry_id], conversation_id)
-        except IntegrityError:  # the conversation was erased meanwhile: nothing to link
+        except Conflict:  # the conversation was erased meanwhile: nothing to link
             pass
 
 

@@ -51,3 +51,17 @@ async def test_the_detectors_reason_and_original_intent_are_passed_on():
         },
     }
     assert await handoff(parse_data) == {"reason": "legal", "intent": "track_order"}
+
+
+async def test_an_escalation_reason_the_gateway_does_not_know_still_reaches_a_person():
+    parse_data = {
+        "text": "help",
+        "intent": {"name": "complain"},
+        "escalation": {"reason": "boredom", "intent": "track_order"},
+    }
+    assert await handoff(parse_data) == {"reason": "complaint", "intent": "track_order"}
+
+
+async def test_an_intent_name_a_ticket_cannot_hold_is_left_out():
+    parse_data = {"text": "help", "intent": {"name": "request_human " * 10}}
+    assert await handoff(parse_data) == {"reason": "request", "intent": None}

@@ -14,10 +14,10 @@ from aiohttp import web
 from bot.app import create_app
 from bot.appkeys import GATEWAY
 from bot.db import create_engine, create_schema
-from bot.retry import Retrier, RetryPolicy
+from bot.retry import RetryPolicy
 from bot.senders import rest_key
 from bot.store import Store
-from tests.gateway_fixtures import FakeRasa
+from tests.gateway_fixtures import FakeRasa, retrier_of
 from tests.texts import said
 
 APOLOGY = said("utter_service_unavailable", "en")
@@ -81,7 +81,7 @@ async def test_a_message_kept_while_rasa_was_down_is_answered_once_it_is_back(cl
     body = await post(client, "r1", "where is my parcel")
     assert body["messages"][-1]["text"] == APOLOGY
     fake_rasa.status = 200
-    retrier = Retrier(client.app[GATEWAY])
+    retrier = retrier_of(client.app)
     await due_now(client)
     assert await retrier.sweep() == 1
     assert await retrier.sweep() == 0  # answered: nothing left, however often it looks
@@ -132,7 +132,7 @@ async def test_a_message_being_answered_is_not_taken_by_the_sweep(client, fake_r
     live = asyncio.ensure_future(post(client, "r4", "slow question"))
     await asyncio.sleep(0.2)  # the live request holds the message, Rasa is thinking
     await due_now(client)
-    assert await Retrier(client.app[GATEWAY]).sweep() == 0
+    assert await retrier_of(client.app).sweep() == 0
     await live
     assert sent(fake_rasa, "slow question") == 1
     assert (await texts(client, "r4")).count("answer to slow question") == 1
@@ -144,7 +144,7 @@ async def test_two_sweeps_and_a_resend_answer_a_message_once(client, fake_rasa):
     fake_rasa.status = 200
     fake_rasa.delay = 0.2
     await due_now(client)
-    retrier = Retrier(client.app[GATEWAY])
+    retrier = retrier_of(client.app)
     results = await asyncio.gather(
         retrier.sweep(),
         retrier.sweep(),
@@ -191,7 +191,7 @@ async def test_the_sweep_keeps_the_order_of_a_conversation(client, fake_rasa):
     await post(client, "r7", "beta")
     fake_rasa.status = 200
     await due_now(client)
-    assert await Retrier(client.app[GATEWAY]).sweep() == 2
+    assert await retrier_of(client.app).sweep() == 2
     answers = [text for text in await texts(client, "r7") if text.startswith("answer to")]
     assert answers == ["answer to alpha", "answer to beta"]
 
@@ -202,7 +202,7 @@ async def test_a_resent_message_id_gets_the_real_answer_not_the_old_apology(clie
     assert first["messages"][-1]["text"] == APOLOGY
     fake_rasa.status = 200
     await due_now(client)
-    await Retrier(client.app[GATEWAY]).sweep()
+    await retrier_of(client.app).sweep()
     again = await post(client, "r8", "my order number is 10001", message_id="m-8")
     assert again["messages"] == [{"text": "answer to my order number is 10001"}]
     assert sent(fake_rasa, "my order number is 10001") == 2  # not asked a third time
@@ -232,7 +232,7 @@ async def test_a_resend_while_still_down_replays_the_apology_without_a_new_one(c
 async def test_after_the_last_try_a_person_takes_over(client, fake_rasa):
     fake_rasa.status = 500
     await post(client, "r11", "help with my invoice")  # try 1 of 3
-    retrier = Retrier(client.app[GATEWAY])
+    retrier = retrier_of(client.app)
     for _ in range(4):
         await due_now(client)
         await retrier.sweep()

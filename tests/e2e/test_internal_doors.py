@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from tests.e2e.conftest import post
-from tests.scripts.test_actions_server import forged_cancel
+from tests.scripts.forged import forged_cancel
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from bot.app import create_app
-from bot.appkeys import TELEGRAM
+from bot.channels.telegram.channel import TELEGRAM
 from bot.db import create_engine, create_schema
 from bot.handoff.agents import AgentStore
 from bot.settings import Settings

@@ -9,7 +9,7 @@ Explicit requests for a person are easy (the words say so) and would flatter the
 so the report also gives the detector's own work apart: anger, complaints and sensitive
 topics against calm messages and calm problem reports ("my card was charged twice" is a
 problem for the bot to solve, not a complaint for a person).
-Run alone: .venv/bin/python -m tests.handoff.quality
+Run alone: .venv-rasa/bin/python -m tests.handoff.quality
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Escalation precision and recall per native language on held-out messages (>= 0.85).
 
 The held-out sets stay apart from the NLU and escalation training data and the lexicons.
-Run alone, with every miss: `.venv/bin/python -m tests.handoff.quality`.
+Run alone, with every miss: `.venv-rasa/bin/python -m tests.handoff.quality`.
 """
 
 import pytest

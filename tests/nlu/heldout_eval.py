@@ -7,7 +7,7 @@ parsed as the service sends them, with the conversation's language in the metada
 EscalationDetector reads it).
 
 Used by tests/nlu/test_accuracy.py and runnable alone (`make nlu-eval`):
-    .venv/bin/python -m tests.nlu.heldout_eval [models/tolk.tar.gz]
+    .venv-rasa/bin/python -m tests.nlu.heldout_eval [models/tolk.tar.gz]
 """
 
 from __future__ import annotations

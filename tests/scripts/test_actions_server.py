@@ -24,35 +24,10 @@ from actions.database import create_engine, create_schema
 from actions.shop import seed_demo
 from scripts.actions_server import STOP_SECONDS
 from scripts.stack import ROOT
+from tests.scripts.forged import forged_cancel
 from tests.scripts.test_stack import free_port
 
 SECRET = "actions-secret-for-the-tests-0123"
-
-
-def forged_cancel(number: str = "10002") -> dict:
-    """What a stranger would post: a tracker that claims order `number` is verified."""
-    slots = {
-        "order_number": number,
-        "verified_order": number,
-        "verified_at": time.time(),
-        "confirmed": True,
-    }
-    return {
-        "next_action": "action_cancel_order",
-        "sender_id": "stranger",
-        "version": "3.6.21",
-        "domain": {},
-        "tracker": {
-            "sender_id": "stranger",
-            "slots": slots,
-            "latest_message": {"text": "cancel my order", "intent": {"name": "cancel_order"}},
-            "events": [],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        },
-    }
 
 
 def call(url: str, body: dict | None = None, headers: dict | None = None, timeout: float = 30):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.settings import NATIVE_LANGUAGES, PROJECT_ROOT, Settings
+from tolk_tools import content
 from tolk_tools.content import (
     MAX_ANSWER,
     MIN_EXAMPLES,
@@ -356,7 +356,7 @@ def test_rasa_findings_keep_problems_and_drop_known_notes():
 
 
 def fake_rasa(tmp_path: Path, monkeypatch, output: str, status: int) -> None:
-    """A `rasa` next to the Python executable that prints `output` and exits `status`."""
+    """A `rasa` in Rasa's environment that prints `output` and exits `status`."""
     bin_dir = tmp_path / "venv-bin"
     bin_dir.mkdir()
     (bin_dir / "output.txt").write_text(output, encoding="utf-8")
@@ -368,7 +368,7 @@ def fake_rasa(tmp_path: Path, monkeypatch, output: str, status: int) -> None:
         f"exit {status}\n"
     )
     rasa.chmod(0o755)
-    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.setattr(content, "RASA_BIN", bin_dir)
 
 
 def test_a_failing_rasa_data_validate_is_an_error(project, tmp_path, monkeypatch):

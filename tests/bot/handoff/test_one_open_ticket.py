@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from bot.appkeys import GATEWAY
 from bot.db import OPEN_TICKET_INDEX, create_engine, create_schema, tickets, utcnow
+from bot.errors import Conflict
 from bot.senders import rest_key
 
 _TICKET = {
@@ -76,7 +76,7 @@ async def test_the_database_refuses_a_second_open_ticket(team, fake_rasa):
                     **{**values, "status": "resolved"}, sla_due_at=now, created_at=now
                 )
             )
-        with pytest.raises(IntegrityError):
+        with pytest.raises(Conflict):  # the engine's IntegrityError (bot/db_errors.py)
             async with engine.begin() as connection:
                 await connection.execute(
                     tickets.insert().values(

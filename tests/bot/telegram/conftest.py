@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.app import create_app
-from bot.appkeys import TELEGRAM
+from bot.channels.telegram.channel import TELEGRAM
 from tests.telegram_server import FakeTelegram, serve
 from tests.translation_server import FakeLibreTranslate
 from tests.translation_server import serve as serve_translator

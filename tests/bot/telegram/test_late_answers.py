@@ -3,10 +3,9 @@ retry sweep (bot/retry.py) pushes the late answer the way agent replies are push
 
 from __future__ import annotations
 
-from bot.appkeys import GATEWAY
-from bot.retry import Retrier
 from tests.bot.telegram.conftest import deliver, settled
 from tests.bot.test_retry import due_now
+from tests.gateway_fixtures import retrier_of
 from tests.telegram_server import text_update
 from tests.texts import said
 
@@ -24,7 +23,7 @@ async def test_a_message_kept_while_rasa_was_down_reaches_the_chat_later(
     fake_rasa.status = 200
     fake_rasa.replies = [{"text": "It left our warehouse yesterday."}]
     await due_now(tg_client)
-    retrier = Retrier(tg_client.app[GATEWAY])
+    retrier = retrier_of(tg_client.app)
     assert await retrier.sweep() == 1
     sent = await settled(telegram, before + 1)
     assert sent[-1]["chat_id"] == 570

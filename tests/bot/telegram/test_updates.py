@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import replace
 
 from bot.app import create_app
-from bot.appkeys import TELEGRAM
+from bot.channels.telegram.channel import TELEGRAM
+from bot.channels.telegram.updates import UpdateLog, chat_of_sender, sender_for
 from bot.db import create_engine, create_schema
-from bot.telegram.updates import UpdateLog, chat_of_sender, sender_for
 from tests.bot.telegram.conftest import settled
 from tests.telegram_server import serve, text_update
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import messages, telegram_files, tickets, utcnow
+from bot.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class FileLog:
                             created_at=utcnow(),
                         )
                     )
-        except IntegrityError:
+        except Conflict:
             pass  # recorded meanwhile by another handler of the same update
         return True
 

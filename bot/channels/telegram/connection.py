@@ -1,4 +1,5 @@
-"""Telegram customers through python-telegram-bot's Application.
+"""The connection to Telegram: python-telegram-bot's Application, running while the
+service runs (channel.py starts it when TELEGRAM_TOKEN is set).
 
 Updates arrive by webhook (`POST /telegram/webhook`, signed with the secret token) or by
 polling; either way each is stored first (`updates.py`), acknowledged, and then handled
@@ -9,12 +10,9 @@ words to the same gateway as every other channel and send the replies back.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-from sqlalchemy.exc import OperationalError
 from telegram import Update, User
 from telegram.error import Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
@@ -27,24 +25,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot.appkeys import TELEGRAM
+from bot.channels.telegram.files import FileLog
+from bot.channels.telegram.outbound import Sender
+from bot.channels.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, sender_for
 from bot.db import utcnow
-from bot.http_errors import json_error, read_json
+from bot.handoff.service import HandoffService
 from bot.inbound import Gateway, Inbound, Outcome
 from bot.limits import CustomerLimits
 from bot.rasa_client import BotMessage
 from bot.settings import Settings
-from bot.store import StoreUnavailable, session_expired
-from bot.telegram.files import FileLog
-from bot.telegram.outbound import Sender
-from bot.telegram.updates import StoredUpdate, UpdateLog, chat_of_sender, is_int64, sender_for
+from bot.speaker import Speaker
+from bot.store import Conversation, Store, StoreUnavailable, session_expired
 from tolk_core.language_names import base_language
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Worth trying the update again later; anything else would only fail again.
-_DATABASE_DOWN = (StoreUnavailable, OperationalError)
+# Worth trying the update again later; anything else would only fail again. The engine
+# raises it for a locked or unreachable database (bot/db_errors.py).
+_DATABASE_DOWN = StoreUnavailable
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 25
 # What a file is called in the agent's transcript.
@@ -61,7 +59,7 @@ _MEDIA = (
 
 
 def build_application(settings: Settings) -> Application:
-    """No network here: the Application connects in `TelegramChannel.start`."""
+    """No network here: the Application connects in `TelegramConnection.start`."""
     base = settings.telegram_api_base_url
     return (
         Application.builder()
@@ -74,7 +72,7 @@ def build_application(settings: Settings) -> Application:
     )
 
 
-class TelegramChannel:
+class TelegramConnection:
     def __init__(
         self,
         settings: Settings,
@@ -82,11 +80,17 @@ class TelegramChannel:
         updates: UpdateLog,
         application: Application | None = None,
         *,
+        store: Store,
+        handoff: HandoffService,
+        speaker: Speaker,
         files: FileLog,
         limits: CustomerLimits,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
+        self.store = store
+        self.handoff = handoff
+        self.speaker = speaker
         self.updates = updates
         self.files = files
         self.limits = limits
@@ -99,7 +103,6 @@ class TelegramChannel:
         # Database errors the handlers of an update in progress ran into (see on_error).
         self._unavailable: dict[int, list[BaseException]] = {}
         self._add_handlers()
-        gateway.handoff.listeners.append(self._deliver)
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -288,8 +291,8 @@ class TelegramChannel:
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         described = _describe(message)
-        conversation = await self.gateway.store.conversation(sender_for(update.effective_chat.id))
-        ticket = conversation and await self.gateway.handoff.active(conversation.id)
+        conversation = await self.store.conversation(sender_for(update.effective_chat.id))
+        ticket = conversation and await self.handoff.active(conversation.id)
         if not ticket:
             await self._answer(update, f"[{described.split(':')[0]}]", "utter_unsupported_media")
             return
@@ -300,17 +303,17 @@ class TelegramChannel:
         shared = _file_of(message)
         if shared is not None:
             await self.files.record(conversation.id, inbound.external_id or "", *shared)
-        thanks = await self.gateway.speaker.say("utter_media_sent_to_agent", outcome.language)
-        await self.gateway.store.add_bot_messages(conversation.id, [thanks.text], outcome.language)
+        thanks = await self.speaker.say("utter_media_sent_to_agent", outcome.language)
+        await self.store.add_bot_messages(conversation.id, [thanks.text], outcome.language)
         await self.sender.send(update.effective_chat.id, [*outcome.messages, thanks])
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Customers' details stay out of group chats: say so, at most once an hour."""
         if update.effective_message is None or update.edited_message is not None:
             return
-        conversation = await self.gateway.store.conversation(sender_for(update.effective_chat.id))
+        conversation = await self.store.conversation(sender_for(update.effective_chat.id))
         if conversation is not None:
-            last = await self.gateway.store.last_bot_message_at(conversation.id)
+            last = await self.store.last_bot_message_at(conversation.id)
             if not session_expired(last, utcnow(), self.settings.session_minutes):
                 return
         await self._answer(update, "[group message]", "utter_private_chat_only")
@@ -347,11 +350,11 @@ class TelegramChannel:
         if outcome.messages:
             await self.sender.send(update.effective_chat.id, outcome.messages)
 
-    async def _deliver(self, conversation, messages: list[BotMessage]) -> None:
+    async def deliver(self, conversation: Conversation, messages: list[BotMessage]) -> None:
         """Agent replies and handoff news for Telegram customers, sent in the background
         so that the agent's request does not wait for Telegram."""
         chat = chat_of_sender(conversation.sender)
-        if conversation.channel == "telegram" and chat is not None:
+        if chat is not None:
             self._spawn(self._send_when_connected(chat, messages))
 
     async def _send_when_connected(self, chat: int, messages: list[BotMessage]) -> None:
@@ -393,19 +396,3 @@ def _file_of(message) -> tuple[str, str | None] | None:
 
 def _language(code: str | None) -> str | None:
     return base_language(code) if code else None
-
-
-async def webhook(request: web.Request) -> web.Response:
-    """Telegram posts updates here; 200 once stored, so a redelivery is never lost."""
-    channel = request.app.get(TELEGRAM)
-    if channel is None or not channel.settings.telegram_webhook_url:
-        return json_error(404, "the Telegram webhook is not enabled (TELEGRAM_WEBHOOK_URL)")
-    given = request.headers.get(SECRET_HEADER, "")
-    expected = channel.settings.telegram_secret_token or ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        return json_error(401, f"missing or wrong {SECRET_HEADER}")
-    body = await read_json(request)
-    if not is_int64(body.get("update_id")):
-        return json_error(400, "an update needs an integer update_id")
-    await channel.receive(body)
-    return web.json_response({"ok": True})

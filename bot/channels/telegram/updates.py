@@ -11,12 +11,11 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import telegram_updates, utcnow
+from bot.errors import Conflict
 from bot.senders import conversation_key
-from bot.store import StoreUnavailable
 
 SENDER_PREFIX = "telegram-"
 
@@ -86,10 +85,8 @@ class UpdateLog:
                         received_at=utcnow(),
                     )
                 )
-        except IntegrityError:
+        except Conflict:  # the update_id is stored already (bot/db_errors.py translates)
             return None
-        except OperationalError as error:
-            raise StoreUnavailable(str(error.orig)) from error
         return stored
 
     async def pending(self, chat_id: int | None) -> list[StoredUpdate]:

@@ -1,0 +1,76 @@
+"""Database errors translated once, at the store boundary, for every engine of the gateway.
+
+bot/db.create_engine installs `translate_errors` on each engine it makes, so every store
+(conversations, tickets, agents, sessions, translation memory, Telegram updates and
+files) raises the domain's errors (bot/errors.py) and none catches a driver's:
+
+- a locked, busy or unreachable database (OperationalError, a dropped connection, a
+  refused connect) → StoreUnavailable, which the web layer answers 503 and Telegram
+  keeps the update for;
+- a unique key or a foreign key the database enforces (IntegrityError) → StoreConflict,
+  which the stores catch as Conflict where it is an expected race (one open ticket per
+  conversation, a message or update delivered twice, a conversation erased meanwhile).
+
+Other database errors are bugs and stay as they are, a 500 and a traceback: a NOT NULL or
+CHECK constraint only our own code can break, a value the driver cannot bind.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import StoreConflict, StoreUnavailable, TolkError
+
+# Constraints no other request can make us break (SQLite's words, PostgreSQL's SQLSTATEs
+# not_null_violation and check_violation): a bug, not a conflict.
+_BUGS = ("NOT NULL constraint failed", "CHECK constraint failed")
+_BUG_STATES = frozenset({"23502", "23514"})
+
+
+def translate_errors(engine: AsyncEngine) -> None:
+    """Have `engine` raise StoreUnavailable / StoreConflict instead of the driver's errors."""
+    event.listen(engine.sync_engine, "handle_error", _handle_error, retval=True)
+    event.listen(engine.sync_engine, "do_connect", _connect)
+
+
+def translated(error: BaseException) -> TolkError | None:
+    """The domain error for a database error, or None when it is not one we translate."""
+    if isinstance(error, IntegrityError):
+        return None if _a_bug(error) else StoreConflict(_driver_text(error))
+    if isinstance(error, OperationalError):
+        return StoreUnavailable(_driver_text(error))
+    return None
+
+
+def _handle_error(context: ExceptionContext) -> BaseException | None:
+    # Every failed statement, begin and commit. A failed pre-ping is left alone: the pool
+    # reconnects on its own (and a refused reconnect is caught in _connect).
+    if context.is_pre_ping:
+        return None
+    error = context.sqlalchemy_exception
+    if error is None:
+        return None
+    if context.is_disconnect:  # the connection dropped: unavailable, whatever the driver says
+        return StoreUnavailable(_driver_text(error))
+    return translated(error)
+
+
+def _connect(dialect: Dialect, _record, cargs, cparams):
+    # asyncpg raises a bare OSError for a refused or timed-out connect, which never reaches
+    # handle_error; SQLite's "unable to open" is an OperationalError and does.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise StoreUnavailable(str(error)) from error
+
+
+def _a_bug(error: IntegrityError) -> bool:
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state in _BUG_STATES or str(error.orig).startswith(_BUGS)
+
+
+def _driver_text(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error)

@@ -1,0 +1,47 @@
+"""The one way out to customers for messages that are not a reply to their request.
+
+Agent replies, handoff notices (queue position, "back with the bot", the rating question)
+and late answers (bot/retry.py) are stored first by whoever says them, then handed here.
+The conversation key names its channel (`telegram-…`, `web-…`, `rest-…`, bot/senders.py),
+so the message goes to that channel's `deliver` and to no other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bot.rasa_client import BotMessage
+from bot.store import Conversation
+
+if TYPE_CHECKING:
+    from bot.channels.base import Channel
+
+log = logging.getLogger(__name__)
+
+
+class Delivery:
+    def __init__(self, channels: Iterable[Channel]) -> None:
+        self._channels: dict[str, Channel] = {}
+        for channel in channels:
+            if channel.name in self._channels or "-" in channel.name:
+                # A prefix taken twice, or one that is not a whole prefix, would send one
+                # channel's messages to another's customers.
+                raise ValueError(f"channel name {channel.name!r} is taken or contains '-'")
+            self._channels[channel.name] = channel
+
+    def channel_of(self, key: str) -> Channel | None:
+        """The channel a conversation key belongs to, or None (no such channel here)."""
+        name, dash, _ = key.partition("-")
+        return self._channels.get(name) if dash else None
+
+    async def deliver(self, conversation: Conversation, messages: Sequence[BotMessage]) -> None:
+        channel = self.channel_of(conversation.sender)
+        if channel is None:
+            log.warning("no channel for a conversation of %s: stored only", conversation.channel)
+            return
+        try:
+            await channel.deliver(conversation, list(messages))
+        except Exception:  # a channel failing must not fail the agent's request: it is stored
+            log.exception("delivering to %s failed; the message stays stored", channel.name)

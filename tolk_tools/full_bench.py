@@ -1,0 +1,531 @@
+"""`python -m bot bench --full`: the real stack against Rasa's REST webhook, in one run.
+
+The stack (action server, `rasa run` on models/tolk.tar.gz, the gateway) starts on free
+loopback ports in a temporary directory (scripts/stack.py). For each number of
+conversations N, N customers talk at once, each a new sender sending M messages one at a
+time and waiting for the answer (no pause in between), once through the gateway
+(`POST /api/v1/messages`, "full") and once straight to Rasa's REST webhook with the
+gateway's secret ("bare", the same model and action server; Rasa still renders its
+responses through the gateway's /nlg, as it always does). Both paths get the same
+conversations, in rounds ordered full, bare, bare, full (then bare, full, full, bare for
+the next N), so that whatever else loads the machine meanwhile falls on both.
+
+The last line printed is one JSON object (see `summary_line`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import secrets
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
+
+DEFAULT_CONVERSATIONS = (1, 10, 50)
+DEFAULT_MESSAGES = 12
+# Rounds per path and N; with 2 the order is ABBA, which cancels a steady drift in load.
+ROUNDS = 2
+# At 50 conversations a message waits seconds behind the others; far beyond that is stuck.
+REQUEST_TIMEOUT = 120.0
+STACK_TIMEOUT = 300.0
+
+# What a customer of the demo shop asks, in each language the model is trained on: a
+# greeting, the questions people ask most, thanks and goodbye. Nothing that asks for a
+# person or sounds angry: a handoff would take the conversation away from Rasa.
+TEXTS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "hi there",
+        "how long does delivery usually take?",
+        "do you ship to other countries?",
+        "what does shipping cost?",
+        "can I pay with paypal?",
+        "what is your return policy?",
+        "how long is the warranty on electronics?",
+        "do you sell gift cards?",
+        "when is customer service open?",
+        "can I still change my order?",
+        "thanks, that helps a lot",
+        "bye!",
+    ),
+    "nl": (
+        "hoi",
+        "hoe lang duurt de levering meestal?",
+        "versturen jullie ook naar het buitenland?",
+        "wat kost de verzending?",
+        "kan ik met paypal betalen?",
+        "hoe werkt retourneren bij jullie?",
+        "hoe lang heb ik garantie op elektronica?",
+        "verkopen jullie cadeaukaarten?",
+        "wanneer is de klantenservice bereikbaar?",
+        "kan ik mijn bestelling nog wijzigen?",
+        "dank je wel, dat helpt",
+        "doei!",
+    ),
+    "he": (
+        "היי, שלום",
+        "כמה זמן לוקח המשלוח בדרך כלל?",
+        'אתם שולחים גם לחו"ל?',
+        "כמה עולה המשלוח?",
+        "אפשר לשלם בפייפאל?",
+        "מה מדיניות ההחזרות שלכם?",
+        "כמה זמן האחריות על מוצרי חשמל?",
+        "אתם מוכרים כרטיסי מתנה?",
+        "מתי שירות הלקוחות זמין?",
+        "אפשר עוד להוסיף מוצר להזמנה שלי?",
+        "תודה רבה, זה עזר",
+        "ביי!",
+    ),
+    "fa": (
+        "سلام وقت بخیر",
+        "ارسال معمولاً چقدر طول می‌کشه؟",
+        "به خارج از کشور هم ارسال دارید؟",
+        "هزینه ارسال چقدره؟",
+        "می‌تونم با پی‌پال پرداخت کنم؟",
+        "شرایط مرجوع کردن کالا چیه؟",
+        "گارانتی لوازم الکترونیکی چند وقته؟",
+        "کارت هدیه دارید؟",
+        "پشتیبانی چه ساعتی جواب میده؟",
+        "هنوز می‌تونم سفارشم رو تغییر بدم؟",
+        "خیلی ممنون، کمکم کرد",
+        "خداحافظ",
+    ),
+    "vi": (
+        "chào shop",
+        "giao hàng thường mất bao lâu vậy?",
+        "shop có giao hàng ra nước ngoài không?",
+        "phí vận chuyển bao nhiêu?",
+        "mình trả bằng paypal được không?",
+        "chính sách đổi trả thế nào ạ?",
+        "đồ điện tử bảo hành bao lâu?",
+        "shop có bán thẻ quà tặng không?",
+        "bộ phận chăm sóc khách hàng làm việc giờ nào?",
+        "mình có thể sửa đơn hàng được không?",
+        "cảm ơn nhiều nha",
+        "tạm biệt",
+    ),
+}
+
+
+class BenchError(RuntimeError):
+    """The bench cannot run as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One way in: where to post a customer's message and how to phrase it."""
+
+    name: str
+    url: str
+    headers: dict[str, str]
+    # Rasa's REST channel takes `message`, the gateway `text`.
+    text_field: str
+
+    def body(self, sender: str, text: str, language: str) -> dict:
+        body: dict = {"sender": sender, self.text_field: text}
+        if self.text_field == "message":
+            # What the gateway tells Rasa at least, so that /nlg answers in this language.
+            body["metadata"] = {"language": language}
+        return body
+
+
+def gateway_target(base_url: str) -> Target:
+    return Target("full", f"{base_url}/api/v1/messages", {}, "text")
+
+
+def rasa_target(base_url: str, rasa_secret: str) -> Target:
+    return Target(
+        "bare",
+        f"{base_url}/webhooks/rest/webhook",
+        {"Authorization": f"Bearer {rasa_secret}"},
+        "message",
+    )
+
+
+@dataclass
+class Round:
+    """One path's latencies (seconds) for one round of N conversations, and its wall time."""
+
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+
+@dataclass(frozen=True)
+class PathFigures:
+    messages: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    msgs_per_s: float
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile: the smallest value with `share` of them at or below it."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def figures(rounds: Sequence[Round]) -> PathFigures:
+    """Latency over every answered message; throughput as all messages over all wall time."""
+    latencies = [latency for one in rounds for latency in one.latencies]
+    errors = sum(one.errors for one in rounds)
+    seconds = sum(one.seconds for one in rounds)
+    if not latencies:
+        return PathFigures(0, errors, math.nan, math.nan, 0.0)
+    return PathFigures(
+        messages=len(latencies),
+        errors=errors,
+        p50_ms=statistics.median(latencies) * 1000,
+        p95_ms=percentile(latencies, 0.95) * 1000,
+        msgs_per_s=len(latencies) / seconds if seconds > 0 else math.inf,
+    )
+
+
+def run_result(conversations: int, messages: int, full: PathFigures, bare: PathFigures) -> dict:
+    """One N's figures, as they go into the JSON line."""
+    ratio = full.msgs_per_s / bare.msgs_per_s if bare.msgs_per_s else math.nan
+    return {
+        "conversations": conversations,
+        "messages_per_conversation": messages,
+        "rounds_per_path": ROUNDS,
+        "full_p50_ms": round(full.p50_ms, 1),
+        "full_p95_ms": round(full.p95_ms, 1),
+        "full_msgs_per_s": round(full.msgs_per_s, 2),
+        "full_messages": full.messages,
+        "full_errors": full.errors,
+        "bare_p50_ms": round(bare.p50_ms, 1),
+        "bare_p95_ms": round(bare.p95_ms, 1),
+        "bare_msgs_per_s": round(bare.msgs_per_s, 2),
+        "bare_messages": bare.messages,
+        "bare_errors": bare.errors,
+        "throughput_ratio": round(ratio, 3),
+        "p50_overhead_ms": round(full.p50_ms - bare.p50_ms, 1),
+    }
+
+
+def summary_line(runs: Sequence[dict], **context: object) -> str:
+    """The last line: `{"runs": [one object per N], ...context}`. With a single N, that
+    run's keys are at the top level too, so `--conversations 10` prints exactly the
+    object issue 13 names."""
+    summary: dict = dict(runs[0]) if len(runs) == 1 else {}
+    summary.update(context)
+    summary["runs"] = list(runs)
+    return json.dumps(summary, ensure_ascii=False, allow_nan=False)
+
+
+def table(result: dict, order: Sequence[str]) -> list[str]:
+    """The human-readable lines for one N."""
+    lines = [
+        f"{result['conversations']} conversation(s) x {result['messages_per_conversation']} "
+        f"messages, {ROUNDS} rounds per path, in the order {', '.join(order)}",
+        f"  {'path':<5} {'messages':>8} {'errors':>6} {'p50 ms':>9} {'p95 ms':>9} {'msgs/s':>8}",
+    ]
+    for path in ("full", "bare"):
+        lines.append(
+            f"  {path:<5} {result[f'{path}_messages']:>8} {result[f'{path}_errors']:>6} "
+            f"{result[f'{path}_p50_ms']:>9.1f} {result[f'{path}_p95_ms']:>9.1f} "
+            f"{result[f'{path}_msgs_per_s']:>8.2f}"
+        )
+    lines.append(
+        f"  full/bare throughput {result['throughput_ratio']:.3f}, "
+        f"p50 overhead {result['p50_overhead_ms']:+.1f} ms"
+    )
+    return lines
+
+
+def script(language: str, messages: int) -> list[str]:
+    """A customer's M messages in one language, starting over after goodbye."""
+    texts = TEXTS[language]
+    return [texts[i % len(texts)] for i in range(messages)]
+
+
+async def converse(
+    session: ClientSession, target: Target, sender: str, language: str, messages: int
+) -> tuple[list[float], int]:
+    """One customer: each message waits for the answer to the one before. Latencies of
+    the answered messages (HTTP 200) and how many were not."""
+    latencies: list[float] = []
+    errors = 0
+    for text in script(language, messages):
+        start = time.perf_counter()
+        try:
+            async with session.post(
+                target.url, json=target.body(sender, text, language), headers=target.headers
+            ) as response:
+                await response.read()
+                ok = response.status == 200
+        except (ClientError, asyncio.TimeoutError):
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - start)
+        else:
+            errors += 1
+    return latencies, errors
+
+
+async def one_round(
+    session: ClientSession,
+    target: Target,
+    conversations: int,
+    messages: int,
+    tag: str,
+    languages: Sequence[str],
+    shift: int = 0,
+) -> Round:
+    """N customers at once, each a new sender; conversation i speaks languages[i + shift]."""
+    start = time.perf_counter()
+    done = await asyncio.gather(
+        *(
+            converse(
+                session,
+                target,
+                f"bench-{tag}-{target.name}-{i}",
+                languages[(i + shift) % len(languages)],
+                messages,
+            )
+            for i in range(conversations)
+        )
+    )
+    seconds = time.perf_counter() - start
+    return Round(
+        [latency for latencies, _ in done for latency in latencies],
+        seconds,
+        sum(errors for _, errors in done),
+    )
+
+
+def round_order(index: int) -> list[str]:
+    """ABBA (repeated), starting with the other path every second N."""
+    first, second = ("full", "bare") if index % 2 == 0 else ("bare", "full")
+    return ([first, second, second, first] * ROUNDS)[: 2 * ROUNDS]
+
+
+async def compare(
+    full: Target,
+    bare: Target,
+    conversations: Sequence[int],
+    messages: int,
+    languages: Sequence[str] = tuple(TEXTS),
+    out: Callable[[str], None] = print,
+) -> list[dict]:
+    """Warm both paths up, then for each N the rounds in `round_order`; one result per N."""
+    run = secrets.token_hex(3)  # senders never met before, even on a stack used earlier
+    targets = {"full": full, "bare": bare}
+    connector = TCPConnector(limit=0)  # N conversations need N connections at once
+    async with ClientSession(
+        connector=connector, timeout=ClientTimeout(total=REQUEST_TIMEOUT)
+    ) as session:
+        # Every language once through each path: lazy loading, caches and the first
+        # database writes are not what a message costs.
+        for name in ("full", "bare"):
+            warm = await one_round(
+                session, targets[name], len(languages), 3, f"{run}-warm", languages
+            )
+            if warm.errors:
+                raise BenchError(
+                    f"{name}: {warm.errors} of {len(languages) * 3} warm-up messages "
+                    f"were not answered ({targets[name].url})"
+                )
+        results = []
+        for index, n in enumerate(conversations):
+            order = round_order(index)
+            rounds: dict[str, list[Round]] = {"full": [], "bare": []}
+            for number, name in enumerate(order):
+                # Both paths meet the same customers: round k of each uses shift k.
+                shift = len(rounds[name])
+                rounds[name].append(
+                    await one_round(
+                        session,
+                        targets[name],
+                        n,
+                        messages,
+                        f"{run}-{n}-{number}",
+                        languages,
+                        shift,
+                    )
+                )
+            result = run_result(n, messages, figures(rounds["full"]), figures(rounds["bare"]))
+            for line in table(result, order):
+                out(line)
+            results.append(result)
+        return results
+
+
+def parse_conversations(raw: str) -> list[int]:
+    """`1,10,50` as [1, 10, 50]; BenchError on anything but positive whole numbers."""
+    try:
+        values = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise BenchError(
+            f"--conversations: whole numbers separated by commas, not {raw!r}"
+        ) from None
+    if not values or any(value < 1 for value in values):
+        raise BenchError(f"--conversations: at least one number, each 1 or more, not {raw!r}")
+    return values
+
+
+class PortsLike(Protocol):
+    rasa: int
+
+
+class StackLike(Protocol):
+    """What the bench needs of scripts/stack.py's Stack (a fake in the tests)."""
+
+    bot_url: str
+    ports: PortsLike
+    secrets: dict[str, str]
+
+    def start(self, timeout: float = ...) -> None: ...
+
+    def stop(self, name: str | None = None) -> list[str]: ...
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now, all different, chosen by the kernel."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for each in sockets:
+            each.bind(("127.0.0.1", 0))
+        return [each.getsockname()[1] for each in sockets]
+    finally:
+        for each in sockets:
+            each.close()
+
+
+def bench_environment() -> dict[str, str]:
+    """The stack's environment on top of ours: nothing beyond loopback (no translator, no
+    Telegram, the demo shop), a database of its own, and limits that one client on
+    127.0.0.1 starting hundreds of conversations never reaches (they stay on: their cost
+    is in the figures)."""
+    high = "1000000/10s"
+    return {
+        "TOLK_HOST": "127.0.0.1",
+        "TOLK_API_TOKEN": "",
+        "TOLK_TRANSLATOR": "none",
+        "TELEGRAM_TOKEN": "",
+        "TELEGRAM_WEBHOOK_URL": "",
+        "TELEGRAM_SECRET_TOKEN": "",
+        "TOLK_SHOP_URL": "",
+        "TOLK_RATE_PER_SENDER": high,
+        "TOLK_RATE_PER_ADDRESS": high,
+        "TOLK_RATE_READS_PER_ADDRESS": high,
+        "TOLK_RATE_NEW_CONVERSATIONS": high,
+    }
+
+
+def make_stack(workdir: Path) -> StackLike:
+    from scripts.stack import Ports, Stack
+
+    bot, rasa, actions = free_ports(3)
+    env = {**bench_environment(), "TOLK_DATABASE_URL": f"sqlite:///{workdir / 'tolk.db'}"}
+    return Stack(Ports(rasa=rasa, actions=actions, bot=bot), workdir, env=env)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same way out as Ctrl-C, to the `finally` that stops the stack: in
+    # asyncio.run, its SIGINT handler cancels the run cleanly, then raises KeyboardInterrupt.
+    on_ctrl_c = signal.getsignal(signal.SIGINT)
+    if not callable(on_ctrl_c):
+        raise KeyboardInterrupt
+    on_ctrl_c(signal.SIGINT, frame)
+
+
+def run_full(
+    languages: Sequence[str],
+    conversations: str | None = None,
+    messages: int | None = None,
+    stack_factory: Callable[[Path], StackLike] = make_stack,
+    out: Callable[[str], None] = print,
+) -> int:
+    """Start the stack, compare, print, stop the stack whatever happens; the exit status
+    (1 when a message went unanswered, 130 when interrupted)."""
+    from scripts.stack import MODEL, StackError
+    from tolk_core import internal_secrets
+
+    try:
+        counts = (
+            list(DEFAULT_CONVERSATIONS)
+            if conversations is None
+            else parse_conversations(conversations)
+        )
+        messages = DEFAULT_MESSAGES if messages is None else messages
+        if messages < 1:
+            raise BenchError("--messages: 1 or more")
+        usable = [code for code in languages if code in TEXTS]
+        if not usable:
+            raise BenchError(f"no customer texts for the languages {', '.join(languages)}")
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    if stack_factory is make_stack and not MODEL.exists():
+        print(f"bench: {MODEL} is missing: run `make train` first", file=sys.stderr)
+        return 1
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    load_before = os.getloadavg()
+    try:
+        with tempfile.TemporaryDirectory(prefix="tolk-bench-") as tmp:
+            stack = stack_factory(Path(tmp))
+            try:
+                out("Tolk full-stack benchmark: starting the action server, Rasa and the bot...")
+                started = time.perf_counter()
+                try:
+                    stack.start(timeout=STACK_TIMEOUT)
+                except (StackError, internal_secrets.SecretError, OSError) as error:
+                    print(f"bench: the stack did not start: {error}", file=sys.stderr)
+                    return 1
+                rasa_url = f"http://127.0.0.1:{stack.ports.rasa}"
+                out(
+                    f"up in {time.perf_counter() - started:.0f} s (gateway {stack.bot_url}, "
+                    f"Rasa {rasa_url}); languages {', '.join(usable)}; "
+                    f"{os.cpu_count()} CPUs, load {_load(load_before)}"
+                )
+                results = asyncio.run(
+                    compare(
+                        gateway_target(stack.bot_url),
+                        rasa_target(rasa_url, stack.secrets[internal_secrets.RASA_SECRET]),
+                        counts,
+                        messages,
+                        usable,
+                        out,
+                    )
+                )
+            finally:
+                stack.stop()
+    except KeyboardInterrupt:
+        print("bench: interrupted; the stack is stopped", file=sys.stderr)
+        return 130
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out(
+        summary_line(
+            results,
+            bench="full",
+            languages=list(usable),
+            cpus=os.cpu_count(),
+            load_before=_load(load_before),
+            load_after=_load(os.getloadavg()),
+        )
+    )
+    return 1 if any(r["full_errors"] or r["bare_errors"] for r in results) else 0
+
+
+def _load(load: tuple[float, float, float]) -> list[float]:
+    return [round(value, 2) for value in load]
