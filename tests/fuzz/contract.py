@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import requests
 import yaml
-from jsonschema import Draft202012Validator, RefResolver
+from jsonschema import Draft202012Validator
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SLOWEST_ALLOWED = 1.0
@@ -32,11 +32,33 @@ class Contract:
 
     def __init__(self, path: Path = OPENAPI) -> None:
         self.spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self._resolver = RefResolver.from_schema(self.spec)
+
+    def _pointed(self, ref: str) -> object:
+        """What a local `$ref` ("#/components/...") names in the document."""
+        if not ref.startswith("#/"):
+            raise ValueError(f"only local references are used in docs/openapi.yaml: {ref}")
+        node: object = self.spec
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
 
     def _resolved(self, node: dict) -> dict:
         while "$ref" in node:
-            node = self._resolver.resolve(node["$ref"])[1]
+            node = self._pointed(node["$ref"])
+        return node
+
+    def _inlined(self, node: object, depth: int = 0) -> object:
+        """The schema with every `$ref` replaced by what it names (our schemas are not
+        recursive), so that validating needs no resolver: jsonschema's RefResolver is
+        deprecated and its successor differs between the two environments' releases."""
+        if depth > 64:
+            raise ValueError("docs/openapi.yaml: references nested too deeply (a cycle?)")
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return self._inlined(self._pointed(node["$ref"]), depth + 1)
+            return {key: self._inlined(value, depth + 1) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self._inlined(item, depth + 1) for item in node]
         return node
 
     def problems(self, route: str, method: str, status: int, body: object) -> list[str]:
@@ -51,7 +73,7 @@ class Contract:
         schema = content.get("application/json", {}).get("schema")
         if schema is None:
             return []
-        validator = Draft202012Validator(schema, resolver=self._resolver)
+        validator = Draft202012Validator(self._inlined(schema))
         return [
             f"{'/'.join(map(str, error.absolute_path)) or 'body'}: {error.message}"
             for error in validator.iter_errors(body)

@@ -98,7 +98,7 @@ async def test_an_older_database_with_two_open_tickets_keeps_one(settings):
             conversation = await connection.exec_driver_sql(
                 "INSERT INTO conversations (sender, channel, created_at, updated_at) "
                 "VALUES ('rest-old', 'rest', ?, ?)",
-                (now, now),
+                (now.isoformat(" "), now.isoformat(" ")),  # as SQLAlchemy stores them
             )
             values = {**_TICKET, "conversation_id": conversation.lastrowid}
             for status in ("queued", "assigned", "queued"):
