@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.rasa_client import BotMessage
+from bot.senders import channel_of_key
 from bot.store import Conversation
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ class Delivery:
 
     def channel_of(self, key: str) -> Channel | None:
         """The channel a conversation key belongs to, or None (no such channel here)."""
-        name, dash, _ = key.partition("-")
-        return self._channels.get(name) if dash else None
+        name = channel_of_key(key)
+        return self._channels.get(name) if name else None
 
     async def deliver(self, conversation: Conversation, messages: Sequence[BotMessage]) -> None:
         channel = self.channel_of(conversation.sender)

@@ -24,7 +24,13 @@ def rest_key(sender: str) -> str:
     return conversation_key("rest", sender)
 
 
+def channel_of_key(key: str) -> str | None:
+    """The channel a conversation key names ("telegram" for `telegram-42`), or None."""
+    channel, dash, _ = key.partition("-")
+    return channel if dash else None
+
+
 def check_key(key: str, channel: str) -> None:
     """Refuse a key that names another channel's conversation (a bug, never a customer's)."""
-    if not key.startswith(f"{channel}-"):
+    if channel_of_key(key) != channel:
         raise WrongChannel(f"conversation key {key!r} does not belong to channel {channel!r}")

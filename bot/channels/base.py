@@ -70,9 +70,6 @@ class Channel(ABC):
         """The conversation key of what this channel calls `own_id` (a chat, a sender)."""
         return conversation_key(self.name, own_id)
 
-    def owns(self, key: str) -> bool:
-        return key.startswith(f"{self.name}-")
-
     def inbound(
         self,
         own_id: str,
