@@ -13,17 +13,23 @@ UV := $(RASA_VENV)/bin/uv
 UV_VERSION := 0.13.9
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# The private PostgreSQL and Redis `make services` starts for the tests marked postgres and
+# redis (tests/servers.py); ports nobody's default uses, data in .cache/services/.
+export TOLK_TEST_POSTGRES_URL ?= postgresql://tolk:tolk@127.0.0.1:15433/tolk
+export TOLK_TEST_REDIS_URL ?= redis://127.0.0.1:16380/0
 # pytest picks the tests of the environment it runs in (tests/conftest.py); these name them.
 GATEWAY_TESTS := tests/bot tests/telegram tests/tolk_core tests/tolk_tools tests/scripts/test_stack.py tests/fuzz tests/e2e
 RASA_TESTS := tests/tolk_core tests/actions tests/nlu_components tests/rasa_channels tests/scripts/test_actions_server.py tests/nlu tests/handoff tests/dialogue
 
-.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version
+.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version services services-stop migrate
 
 help:
 	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
 	@echo "make test    everything CI checks (lint, data validation, unit, NLU accuracy, end to end)"
 	@echo "make train   retrain the model if data, domain or config changed"
 	@echo "make lint | format | unit | nlu-eval | e2e | lock | version | clean"
+	@echo "make migrate   the database schema to the newest revision (make run does it)"
+	@echo "make services  start the test PostgreSQL and Redis (make test does it)"
 
 # Rasa's environment: Python 3.10 (Rasa 3.6 supports nothing newer). It also holds uv.
 $(RASA_VENV)/.installed: requirements/rasa.txt
@@ -74,6 +80,18 @@ run: install check-ports train
 check-ports: install
 	@$(PY) -m scripts.stack --check-ports
 
+# The database schema to the newest revision (bot/migrations/); `make run` does it too.
+migrate: install
+	$(PY) -m bot db upgrade
+
+# Debian's postgresql and redis-server (installed when missing, as root), started on
+# 127.0.0.1:15433 and :16380 with their data in .cache/services/ (scripts/services).
+services:
+	@scripts/services
+
+services-stop:
+	@scripts/services stop
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -86,7 +104,7 @@ format: install
 check-content: install
 	$(PY) -m bot content check
 
-unit: install
+unit: install services
 	$(PY) -m pytest -m "not nlu and not e2e" $(GATEWAY_TESTS)
 	$(RASA_PY) -m pytest -m "not nlu and not e2e" $(RASA_TESTS)
 
@@ -97,7 +115,7 @@ nlu-eval: train
 	PYTHONWARNINGS=ignore $(RASA_PY) -m tests.handoff.quality
 	$(RASA_PY) -m pytest -m nlu $(RASA_TESTS)
 
-e2e: train browser
+e2e: train browser services
 	$(PY) -m pytest -m e2e tests/e2e
 
 # Hostile input against the live service (tests/fuzz, also part of `make test`): hypothesis
@@ -106,9 +124,10 @@ e2e: train browser
 fuzz: install
 	$(PY) -m pytest tests/fuzz
 
-test: lint check-content train browser
+test: lint check-content train browser services
 	$(PY) -m pytest $(GATEWAY_TESTS)
 	$(RASA_PY) -m pytest $(RASA_TESTS)
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) models var .pytest_cache .ruff_cache
+	-@scripts/services stop
+	rm -rf $(VENV) $(RASA_VENV) models var .cache .pytest_cache .ruff_cache

@@ -19,12 +19,14 @@ from bot.appkeys import (
     GATEWAY,
     HANDOFF,
     LIMITS,
+    OUTCOMES,
     RASA,
     RENDERER,
     SESSIONS,
     SETTINGS,
     SPEAKER,
     STORE,
+    SURVEYS,
 )
 from bot.catalogue import Catalogue
 from bot.channels.registry import CHANNELS as REGISTERED
@@ -40,6 +42,7 @@ from bot.http_errors import close_if_body_unread, errors_as_json
 from bot.inbound import Gateway
 from bot.language import LanguageChooser
 from bot.limits import CustomerLimits, rate_limits
+from bot.outcomes import Outcomes
 from bot.periodic import Periodic
 from bot.rasa_client import RasaClient
 from bot.ratelimit import MemoryRateLimiter
@@ -49,6 +52,7 @@ from bot.routes import setup_routes
 from bot.settings import Settings
 from bot.speaker import Speaker
 from bot.store import Store
+from bot.surveys.service import Surveys
 from bot.translation.backends import create_backend
 from bot.translation.masking import Masker
 from bot.translation.memory import TranslationMemory
@@ -93,6 +97,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     renderer = app[RENDERER] = Renderer(Catalogue.load(settings.locales_dir), translation)
     speaker = app[SPEAKER] = Speaker(settings, renderer)
     delivery = app[DELIVERY]
+    app[OUTCOMES] = Outcomes(engine)
+    surveys = app[SURVEYS] = Surveys(
+        engine,
+        speaker,
+        translation,
+        session_minutes=settings.session_minutes,
+        nps_sample=settings.nps_sample,
+        delivery=delivery,
+    )
     handoff = app[HANDOFF] = HandoffService(
         engine,
         store,
@@ -100,6 +113,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         translation,
         HandoffPolicy(presence=timedelta(seconds=settings.agent_timeout)),
         delivery=delivery,
+        surveys=surveys,
     )
     rasa = app[RASA] = RasaClient(
         session,
@@ -119,6 +133,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         handoff=handoff,
         eraser=eraser,
         retry=retry,
+        surveys=surveys,
     )
     app[SESSIONS] = Sessions(engine)
     for channel in app[CHANNELS]:

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from bot.handoff.service import HandoffService
     from bot.inbound import Gateway
     from bot.limits import CustomerLimits
+    from bot.outcomes import Outcomes
     from bot.rasa_client import RasaClient
     from bot.render import Renderer
     from bot.speaker import Speaker
     from bot.store import Store
+    from bot.surveys.service import Surveys
 
 SETTINGS = web.AppKey("settings", Settings)
 # Set by create_app (routes need them before anything runs).
@@ -40,3 +42,5 @@ RASA: web.AppKey[RasaClient] = web.AppKey("rasa")
 ERASER: web.AppKey[Eraser] = web.AppKey("eraser")
 GATEWAY: web.AppKey[Gateway] = web.AppKey("gateway")
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions")
+SURVEYS: web.AppKey[Surveys] = web.AppKey("surveys")
+OUTCOMES: web.AppKey[Outcomes] = web.AppKey("outcomes")

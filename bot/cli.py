@@ -6,6 +6,7 @@ import argparse
 import gc
 import os
 import sys
+from pathlib import Path
 
 from bot.errors import TolkError
 from bot.settings import Settings, SettingsError
@@ -51,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench.add_argument("--messages", type=int, help="with --full: per conversation (12)")
     commands.add_parser("version", help="the interpreter and key library versions")
+    db = commands.add_parser("db", help="the database schema (migrations, bot/migrations/)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser(
+        "upgrade", help="apply the migrations to TOLK_DATABASE_URL (run once, before serving)"
+    )
+    db_commands.add_parser(
+        "current", help="the database's revision and the newest; exit 1 if behind"
+    )
     agents = commands.add_parser("agents", help="the support agents who take handed-over chats")
     agent_commands = agents.add_subparsers(dest="agents_command", required=True)
     add = agent_commands.add_parser("add", help="create an agent; prints the API token once")
@@ -78,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the conversation, channel first: rest-<REST sender> (rest-anna for the "
         'REST sender "anna"), telegram-<chat id>, web-<id>',
     )
+    report = commands.add_parser(
+        "report", help="the support figures of a period as a table, and PNG charts"
+    )
+    report.add_argument("--since", default="7d", help="the period up to now: 30m, 12h, 7d, 4w")
+    report.add_argument("--language", help="only conversations in this language, e.g. nl")
+    report.add_argument("--channel", help="only this channel, e.g. telegram")
+    report.add_argument("--charts", type=Path, metavar="DIR", help="write PNG charts here")
     args = parser.parse_args(argv)
     if args.command == "version":  # also when the configuration is broken
         from bot.version import run
@@ -100,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "db":
+        from bot.migrations.commands import run_current, run_upgrade
+
+        return run_upgrade(settings) if args.db_command == "upgrade" else run_current(settings)
     if args.command == "content":
         from tolk_tools.content import run_check, run_reload, run_translate
 
@@ -116,6 +136,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.erase import run_erase
 
         return run_erase(settings, args.sender)
+    if args.command == "report":
+        from bot.metrics.report import run_report
+
+        return run_report(settings, args.since, args.language, args.channel, args.charts)
     if args.command == "bench" and args.full:
         from tolk_tools.full_bench import run_full
 
@@ -136,6 +160,13 @@ async def _freeze_heap(app) -> None:
 
 
 def _serve(settings: Settings) -> int:
+    from bot.migrations.commands import check_schema
+
+    # Migrations are applied once, before (`db upgrade`; make run does it): never by
+    # replicas racing at start. Behind, refuse with what to run (SchemaNotCurrent), and
+    # before the seconds of importing the service.
+    check_schema(settings)
+
     from aiohttp import web
 
     from bot.app import create_app

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,16 +21,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    func,
-    inspect,
-    select,
-    text,
-    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot import migrations
 from bot.db_errors import translate_errors
 from tolk_core.sqlite import set_pragmas
 
@@ -46,7 +43,8 @@ conversations = Table(
     Column("customer_name", String(200)),
     # IANA zone the channel told us (web chat: the browser's), for times we promise.
     Column("timezone", String(64)),
-    # The resolved ticket whose CSAT rating the bot asked for and is waiting on.
+    # Unused since bot/surveys/ owns survey state (the `surveys` table); kept so that
+    # older databases need no migration. Was: the ticket whose CSAT rating was pending.
     Column("csat_ticket_id", Integer),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -85,6 +83,13 @@ messages = Table(
     Column("agent_id", Integer),
     Column("source_text", Text),
     Column("source_language", String(16)),
+    # For customer messages, what Rasa made of it, recorded when Rasa asks /nlg for the
+    # answer (bot/outcomes.py): the intent ("faq/shipping_time" for a FAQ), its
+    # confidence, and what kind of answer the bot gave (faq | account | fallback | other).
+    # The metrics read them (bot/metrics/): the topic of a request, whether it was answered.
+    Column("intent", String(64)),
+    Column("intent_confidence", Float),
+    Column("answer", String(16)),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("conversation_id", "external_id", name="uq_message_external_id"),
 )
@@ -135,6 +140,35 @@ tickets = Table(
     Column("first_response_at", DateTime),
     Column("resolved_at", DateTime),
     Column("csat", Integer),
+)
+
+# Survey questions the bot asked and their answers (bot/surveys/): one row per question.
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(8), nullable=False),  # csat | ces | nps
+    # What made the bot ask: bot (a bot-only request answered), ticket, account.
+    Column("occasion", String(16), nullable=False),
+    Column("ticket_id", Integer),
+    Column("language", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    # asked -> answered | skipped | dropped (the customer wrote something else, or the
+    # session ended); nps: asked -> why (score given, "why?" asked) -> answered | ...
+    Column("status", String(16), nullable=False),
+    Column("score", Integer),
+    # NPS "why?": what the customer wrote, and its English translation for the lead.
+    Column("reason", Text),
+    Column("reason_en", Text),
+    Column("asked_at", DateTime, nullable=False, index=True),
+    Column("answered_at", DateTime),
 )
 
 # The few messages still waiting for an answer, for the retry sweep (bot/retry.py).
@@ -250,7 +284,74 @@ telegram_files = Table(
 )
 
 
-# Which one-off data migrations (_DATA_MIGRATIONS below) this database has had.
+meta_inbound = Table(
+    "meta_inbound",
+    metadata,
+    # What WhatsApp, Messenger and Instagram post (bot/channels/meta/inbound.py), stored
+    # before the 200: Meta redelivers what it got no 200 for, so (channel, message id)
+    # is stored once; handled per conversation in the order the customer sent them.
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    # The platform's message id (WhatsApp's wamid, Messenger's mid, a postback's id).
+    Column("message_id", String(256), nullable=False),
+    # The conversation key (bot/senders.py): erasing a customer deletes by it.
+    Column("sender", String(160), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # received | done
+    # When the customer sent it (the platform's timestamp): the order, and the start of
+    # the 24-hour customer-service window (bot/channels/meta/window.py).
+    Column("sent_at", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    UniqueConstraint("channel", "message_id", name="uq_meta_inbound"),
+)
+
+meta_outbound = Table(
+    "meta_outbound",
+    metadata,
+    # Each message sent to a Meta channel's customer and what became of it: sending ->
+    # sent (the platform's id) -> delivered | read, or failed with the reason; WhatsApp's
+    # status callbacks move it on. A failure is kept here, the text in the transcript.
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("sender", String(160), nullable=False, index=True),
+    Column("message_id", String(256), index=True),
+    Column("kind", String(16), nullable=False),  # text | buttons | list | template
+    Column("status", String(16), nullable=False),
+    Column("error", String(500)),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+
+email_threads = Table(
+    "email_threads",
+    metadata,
+    # A conversation continued by e-mail (bot/channels/email/): the address the customer
+    # gave, the reference our mails carry, the last Message-ID (for In-Reply-To), and a
+    # window of mails handled, so that a mail loop stops at a count.
+    Column("id", Integer, primary_key=True),
+    # The conversation key (bot/senders.py): erasing a customer deletes by it.
+    Column("sender", String(160), nullable=False, index=True),
+    Column("address", String(320), nullable=False),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("last_message_id", String(500)),
+    Column("window_start", DateTime, nullable=False),
+    Column("window_count", Integer, nullable=False, default=0),
+    Column("created_at", DateTime, nullable=False),
+)
+
+email_mailboxes = Table(
+    "email_mailboxes",
+    metadata,
+    # The highest IMAP UID stored per mailbox and UIDVALIDITY: nothing is read twice.
+    Column("mailbox", String(500), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+)
+
+
+# Which one-off data migrations this database has had (before Alembic; the baseline
+# revision, bot/migrations/versions/0001_baseline.py, applies the last of them).
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -310,105 +411,6 @@ async def database(url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-        await connection.run_sync(_add_missing_columns)
-        await connection.run_sync(_widen_columns)
-        await connection.run_sync(_migrate_data)
-        await connection.run_sync(_add_retry_indexes)
-
-
-def _add_missing_columns(connection) -> None:
-    """Bring a database made by an older version up to date (new nullable columns only)."""
-    inspector = inspect(connection)
-    for table in metadata.sorted_tables:
-        existing = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in existing and column.nullable:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(
-                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                )
-
-
-def _add_retry_indexes(connection) -> None:
-    """Indexes newer than the database (create_all makes them for new tables only)."""
-    inspector = inspect(connection)
-    if UNANSWERED_INDEX.name not in {i["name"] for i in inspector.get_indexes("messages")}:
-        UNANSWERED_INDEX.create(connection)
-    if OPEN_TICKET_INDEX.name not in {i["name"] for i in inspector.get_indexes("tickets")}:
-        _close_duplicate_open_tickets(connection)
-        OPEN_TICKET_INDEX.create(connection)
-
-
-def _close_duplicate_open_tickets(connection) -> None:
-    """Databases made before the index may hold two open tickets of one conversation:
-    keep the one a person holds (else the oldest) open and resolve the others."""
-    rows = connection.execute(
-        select(tickets.c.id, tickets.c.conversation_id, tickets.c.status)
-        .where(tickets.c.status != "resolved")
-        .order_by(tickets.c.conversation_id, tickets.c.id)
-    ).all()
-    kept: dict[int, int] = {}
-    extra = []
-    for row in sorted(rows, key=lambda row: (row.status != "assigned", row.id)):
-        if row.conversation_id in kept:
-            extra.append(row.id)
-        else:
-            kept[row.conversation_id] = row.id
-    if extra:
-        connection.execute(
-            update(tickets)
-            .where(tickets.c.id.in_(extra))
-            .values(status="resolved", resolved_at=utcnow())
-        )
-
-
-def _widen_columns(connection) -> None:
-    """PostgreSQL enforces VARCHAR lengths (SQLite does not): widen the columns a newer
-    version made wider (conversations.sender for channel-qualified keys)."""
-    if connection.dialect.name != "postgresql":
-        return
-    inspector = inspect(connection)
-    for table in metadata.sorted_tables:
-        existing = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            wanted = getattr(column.type, "length", None)
-            present = getattr(existing.get(column.name), "length", None)
-            if isinstance(column.type, String) and wanted and present and present < wanted:
-                connection.execute(
-                    text(
-                        f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" '
-                        f"TYPE VARCHAR({wanted})"
-                    )
-                )
-
-
-def _key_rest_conversations(connection) -> None:
-    """Before conversations were keyed by channel, a REST conversation was stored under the
-    client's sender as sent; its key is now `rest-<sender>` (bot/senders.py). Longest
-    first, so that "x" becomes "rest-x" only after an old "rest-x" became "rest-rest-x"
-    (the unique key is checked row by row)."""
-    rows = connection.execute(
-        select(conversations.c.id, conversations.c.sender)
-        .where(conversations.c.channel == "rest")
-        .order_by(func.length(conversations.c.sender).desc())
-    ).all()
-    for row in rows:
-        connection.execute(
-            update(conversations)
-            .where(conversations.c.id == row.id)
-            .values(sender=f"rest-{row.sender}")
-        )
-
-
-# One-off changes to the data of an older version's database, each applied once, in order.
-_DATA_MIGRATIONS = (("conversations keyed by channel", _key_rest_conversations),)
-
-
-def _migrate_data(connection) -> None:
-    done = set(connection.execute(select(schema_migrations.c.name)).scalars())
-    for name, step in _DATA_MIGRATIONS:
-        if name not in done:
-            step(connection)
-            connection.execute(schema_migrations.insert().values(name=name, applied_at=utcnow()))
+    """Bring the database to the newest schema with the migrations (bot/migrations/):
+    for commands and tests. `serve` never migrates; it checks (bot.migrations.require_head)."""
+    await migrations.upgrade(engine)

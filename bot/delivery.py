@@ -37,6 +37,12 @@ class Delivery:
         name = channel_of_key(key)
         return self._channels.get(name) if name else None
 
+    async def check_reachable(self, conversation: Conversation) -> None:
+        """Before an agent's reply is stored: the channel's refusal (a closed window), if any."""
+        channel = self.channel_of(conversation.sender)
+        if channel is not None:
+            await channel.check_reachable(conversation)
+
     async def deliver(self, conversation: Conversation, messages: Sequence[BotMessage]) -> None:
         channel = self.channel_of(conversation.sender)
         if channel is None:
@@ -46,3 +52,10 @@ class Delivery:
             await channel.deliver(conversation, list(messages))
         except Exception:  # a channel failing must not fail the agent's request: it is stored
             log.exception("delivering to %s failed; the message stays stored", channel.name)
+        for other in self._channels.values():
+            if other is channel:
+                continue
+            try:  # a conversation continued by e-mail gets its copy there (Channel.follow)
+                await other.follow(conversation, list(messages))
+            except Exception:
+                log.exception("following up on %s failed; the message stays stored", other.name)

@@ -8,9 +8,14 @@ conversation whose last activity is older (`Eraser.expire`, run by the gateway's
 What goes, table by table (`Erased` counts each):
 - `conversations`: the conversation row, and with it (foreign keys cascade; counted and
   deleted explicitly, so a database without enforced foreign keys loses them too)
-  `messages`, `tickets` and their `ticket_notes`;
+  `messages`, `tickets` and their `ticket_notes`, `surveys` (answers, reasons in the
+  customer's words);
 - `telegram_files`: which files the customer sent (cascades with the messages too);
 - `telegram_updates`: the raw Telegram payloads of the chat;
+- `meta_inbound`, `meta_outbound`: what a WhatsApp, Messenger or Instagram customer sent
+  (raw payloads) and what became of the messages sent to them, by conversation key;
+- `email_threads`: the address a conversation continued on by e-mail and its reference
+  (the mails themselves are in `messages`; the IMAP read position names no one);
 - `verification_failures`: the order checks the conversation failed (they name orders);
 - `translation_memory`: machine translations of texts of this conversation (what the
   customer wrote, agents' replies to them, transcript translations) that no other
@@ -50,7 +55,11 @@ from bot.channels.telegram.updates import chat_of_sender
 from bot.db import (
     conversations,
     database,
+    email_threads,
     messages,
+    meta_inbound,
+    meta_outbound,
+    surveys,
     telegram_files,
     telegram_updates,
     ticket_notes,
@@ -79,8 +88,12 @@ class Erased:
     messages: int = 0
     tickets: int = 0
     ticket_notes: int = 0
+    surveys: int = 0
     telegram_files: int = 0
     telegram_updates: int = 0
+    meta_inbound: int = 0
+    meta_outbound: int = 0
+    email_threads: int = 0
     verification_failures: int = 0
     translation_memory: int = 0
     tracker_events: int = 0
@@ -138,6 +151,12 @@ class Eraser:
             updates = await connection.execute(
                 delete(telegram_updates).where(telegram_updates.c.received_at < before)
             )
+            meta_in = await connection.execute(
+                delete(meta_inbound).where(meta_inbound.c.received_at < before)
+            )
+            meta_out = await connection.execute(
+                delete(meta_outbound).where(meta_outbound.c.updated_at < before)
+            )
             failures = 0
             for kept in await _present(connection, verification_failures, verification_throttle):
                 result = await connection.execute(delete(kept).where(kept.c.created_at < before))
@@ -146,6 +165,8 @@ class Eraser:
         events = await asyncio.to_thread(self._expire_trackers, before)
         erased += Erased(
             telegram_updates=updates.rowcount,
+            meta_inbound=meta_in.rowcount,
+            meta_outbound=meta_out.rowcount,
             verification_failures=failures,
             translation_memory=entries,
             tracker_events=events,
@@ -211,6 +232,15 @@ async def _erase_rows(connection: AsyncConnection, sender: str) -> Erased:
             delete(telegram_updates).where(telegram_updates.c.chat_id == chat)
         )
         erased += Erased(telegram_updates=result.rowcount)
+    inbound = await connection.execute(delete(meta_inbound).where(meta_inbound.c.sender == sender))
+    outbound = await connection.execute(
+        delete(meta_outbound).where(meta_outbound.c.sender == sender)
+    )
+    erased += Erased(meta_inbound=inbound.rowcount, meta_outbound=outbound.rowcount)
+    threads = await connection.execute(
+        delete(email_threads).where(email_threads.c.sender == sender)
+    )
+    erased += Erased(email_threads=threads.rowcount)
     if not await _present(connection, verification_failures):
         return erased
     result = await connection.execute(
@@ -236,6 +266,9 @@ async def _erase_conversation(connection: AsyncConnection, conversation_id: int)
     files = await connection.execute(
         delete(telegram_files).where(telegram_files.c.conversation_id == conversation_id)
     )
+    asked = await connection.execute(
+        delete(surveys).where(surveys.c.conversation_id == conversation_id)
+    )
     said = await connection.execute(
         delete(messages).where(messages.c.conversation_id == conversation_id)
     )
@@ -248,6 +281,7 @@ async def _erase_conversation(connection: AsyncConnection, conversation_id: int)
         messages=said.rowcount,
         tickets=handed.rowcount,
         ticket_notes=notes.rowcount,
+        surveys=asked.rowcount,
         telegram_files=files.rowcount,
         translation_memory=memory,
     )
@@ -268,7 +302,8 @@ def run_erase(settings, sender: str) -> int:
         print(
             f"nothing stored about {sender!r}; conversations are named channel first: "
             "rest-<sender> for what a REST client sent as sender (rest-anna), "
-            "telegram-<chat id>, web-<id>, as the agent console shows them"
+            "telegram-<chat id>, whatsapp-<number>, messenger-<psid>, instagram-<igsid>, "
+            "web-<id>, as the agent console shows them"
         )
         return 0
     print(f"erased {sender!r}, rows per table:")

@@ -87,3 +87,8 @@ class StoreConflict(Conflict):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(self.MESSAGE, detail=detail)
+
+
+class SchemaNotCurrent(TolkError):
+    """The database is not at the schema this version needs (bot/migrations/): it must be
+    upgraded once, by one process (`python -m bot db upgrade`), before the service starts."""

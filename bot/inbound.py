@@ -21,9 +21,10 @@ from bot.retry import RetryPolicy
 from bot.settings import PIVOT_LANGUAGE, Settings
 from bot.speaker import Speaker
 from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
+from bot.surveys.service import Surveys
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
-from tolk_core.language_names import NAMES, named_languages
+from tolk_core.language_names import NAMES, named_languages, own_name
 from tolk_core.signals import Erase, Handoff, SetLanguage, Signal
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Gateway:
         handoff: HandoffService,
         eraser: Eraser | None = None,
         retry: RetryPolicy | None = None,
+        surveys: Surveys | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy.from_settings(settings)
@@ -113,6 +115,7 @@ class Gateway:
         self.translation = translation
         self.handoff = handoff
         self.eraser = eraser
+        self.surveys = surveys
 
     def reachable(self, language: str) -> bool:
         """Whether the bot can hold a conversation in `language` now."""
@@ -154,8 +157,9 @@ class Gateway:
         asked = privacy_command(text)
         if asked is not None:  # on every channel, even with a person or a rating pending
             return await self._privacy(inbound, conversation, seq, asked)
-        if conversation.csat_ticket_id is not None:
-            thanks = await self.handoff.rate(conversation, text)
+        if self.surveys is not None:
+            # The answer to a survey question; anything else drops it and goes on as usual.
+            thanks = await self.surveys.answer(conversation, text)
             if thanks is not None:
                 language = conversation.language or PIVOT_LANGUAGE
                 return await self._finish(conversation, seq, "answered", thanks, language)
@@ -163,14 +167,17 @@ class Gateway:
         if command:
             return await self._language_command(conversation, seq, command)
 
+        unsure_of_language = False
         if _PAYLOAD.match(text) or _HUMAN_COMMAND.match(text):
             language = conversation.language or inbound.language_hint or PIVOT_LANGUAGE
         else:
             # Off the event loop: detection is bounded (bot/language.py), but CPU work on
             # the loop stalls every channel while it runs.
-            language = await asyncio.to_thread(
-                self.languages.choose, text, conversation.language, inbound.language_hint
+            choice = await asyncio.to_thread(
+                self.languages.decide, text, conversation.language, inbound.language_hint
             )
+            language, unsure_of_language = choice.language, not choice.sure
+        chosen = language
         await self.store.set_language(conversation.id, seq, language)
 
         ticket = await self.handoff.active(conversation.id)
@@ -216,11 +223,20 @@ class Gateway:
         if asks_for_person and handoff is None:
             answers = []  # Rasa or the action server is down: no apology, a person
             handoff = Handoff("request", "request_human")
+        # Not when an action changed the language ("can we speak Dutch?") or Rasa failed.
+        if unsure_of_language and answers and language == chosen and status == "answered":
+            # "hoi" or "hello" alone: answered in the likeliest language, the others offered
+            # before the answer (after the disclosure), so the answer stays the last word.
+            replies.append(await self._other_languages(language))
         replies.extend(answers)
         if handoff is not None:
             return await self._hand_off(
                 conversation, seq, replies, language, handoff.reason, handoff.intent
             )
+        if status == "answered" and self.surveys is not None and Erase() not in signals:
+            question = await self.surveys.after_answer(conversation, seq, language)
+            if question is not None:
+                replies.append(question)
         outcome = await self._finish(conversation, seq, status, replies, language)
         if Erase() in signals and self.eraser is not None:
             # The customer deleted their account (actions/account.py): erase what we hold,
@@ -420,6 +436,8 @@ class Gateway:
             "language": language,
             "channel": inbound.channel,
             "customer": {"name": conversation.customer_name},
+            # The stored message's seq: /nlg notes on it what Rasa made of it (bot/outcomes.py).
+            "message": seq,
             "recent": [m.pivot_text or m.text for m in earlier if m.seq < seq][-_RECENT:],
         }
         answers: list[BotMessage] = []
@@ -469,6 +487,16 @@ class Gateway:
         except Exception:  # a probe that fails says "not sure": keep the message for a retry
             log.exception("action server probe failed")
             return False
+
+    async def _other_languages(self, language: str) -> BotMessage:
+        """ "Not your language?" with a button per other native language, in its own name."""
+        offer = await self.render("utter_offer_languages", language)
+        buttons = [
+            {"title": own_name(code), "payload": f"/language {code}"}
+            for code in self.settings.languages
+            if code != language
+        ]
+        return BotMessage(offer.text, buttons=buttons)
 
     async def _language_command(self, conversation: Conversation, seq: int, command) -> Outcome:
         current = conversation.language or PIVOT_LANGUAGE

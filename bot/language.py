@@ -79,6 +79,15 @@ _CUES: dict[str, frozenset[str]] = {
 
 
 @dataclass(frozen=True)
+class Choice:
+    """The language to answer in, and whether a person would be sure of it: an unsure
+    first message is answered in `language` with the other languages offered."""
+
+    language: str
+    sure: bool = True
+
+
+@dataclass(frozen=True)
 class Detection:
     language: str | None
     confidence: float
@@ -119,14 +128,18 @@ class LanguageChooser:
 
     def choose(self, text: str, current: str | None, hint: str | None = None) -> str:
         """The language to answer in, given the conversation's language and a channel hint."""
+        return self.decide(text, current, hint).language
+
+    def decide(self, text: str, current: str | None, hint: str | None = None) -> Choice:
+        """:meth:`choose`, saying whether a first message left any doubt."""
         hint = hint if hint in self.languages else None
         text = _prose(clean(text))
         letters = [char for char in text if char.isalpha()]
         if not letters:  # emoji, digits, punctuation
-            return current or hint or DEFAULT_LANGUAGE
+            return Choice(current or hint or DEFAULT_LANGUAGE, sure=bool(current or hint))
         detection = self.detect(text)
         if detection.language is None:
-            return current or hint or DEFAULT_LANGUAGE
+            return Choice(current or hint or DEFAULT_LANGUAGE, sure=bool(current or hint))
         script = _dominant_script(letters)
         decisive_script = self._unique_scripts.get(script)
         if detection.language == "vi" and _VIETNAMESE_LETTERS.search(text):
@@ -136,23 +149,34 @@ class LanguageChooser:
 
         if current is None:
             if decisive_script:
-                return decisive_script
+                return Choice(decisive_script)
             if self._clearly(text, letters, detection):
-                return detection.language
+                return Choice(detection.language)
             if script != "LATIN" and script in _scripts_of(detection.language):
                 # "سلام" or "Где мой заказ?": the script narrows it to a few languages.
-                return detection.language
+                return Choice(detection.language)
             cue, hits = _cue_language(text, self.languages) if script == "LATIN" else (None, 0)
             if cue and hits >= 2:  # "hallo daar": two words say Dutch, whatever the hint
-                return cue
-            if hint:
-                return hint
-            if cue:  # "hoi"
-                return cue
+                return Choice(cue)
+            if hint:  # the browser's or the messaging app's language
+                return Choice(hint)
+            if cue:  # "hoi": Dutch, most likely
+                return Choice(cue, sure=False)
             if detection.confidence >= FIRST_MESSAGE_CONFIDENCE:
-                return detection.language
-            return DEFAULT_LANGUAGE
+                return Choice(detection.language, sure=False)
+            return Choice(DEFAULT_LANGUAGE, sure=False)
+        return Choice(self._running(text, letters, detection, script, decisive_script, current))
 
+    def _running(
+        self,
+        text: str,
+        letters: list[str],
+        detection: Detection,
+        script: str,
+        decisive_script: str | None,
+        current: str,
+    ) -> str:
+        """The language of a message in a conversation that has one."""
         if detection.language == current:
             return current
         if decisive_script:

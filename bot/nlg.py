@@ -14,7 +14,8 @@ import logging
 
 from aiohttp import web
 
-from bot.appkeys import GATEWAY, RENDERER, SETTINGS, SPEAKER, STORE
+from bot.appkeys import GATEWAY, OUTCOMES, RENDERER, SETTINGS, SPEAKER, STORE
+from bot.errors import StoreUnavailable
 from bot.http_errors import json_error, read_json
 from tolk_core.internal_secrets import bearer_matches
 
@@ -41,6 +42,10 @@ async def nlg(request: web.Request) -> web.Response:
         log.error("Rasa asked for %r, which no locale file has", name)
         return json_error(404, f"no response named {name!r} in locales/")
     message.pop("language")
+    try:
+        await request.app[OUTCOMES].record(tracker, name)
+    except StoreUnavailable as error:  # the figures lose a note; the customer their answer not
+        log.warning("outcome of %r not recorded: %s", name, error)
     return web.json_response(message)
 
 

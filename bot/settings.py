@@ -60,6 +60,9 @@ class Settings:
     retry_attempts: int = 6
     # Conversations (and all their data) idle longer than this are erased (bot/erase.py).
     retention_days: int = 365
+    # The share of conversations (0..1) asked the NPS question instead of CSAT/CES
+    # (bot/surveys/nps.py); TOLK_NPS_SAMPLE.
+    nps_sample: float = 0.1
     # Rasa's SQL tracker store (endpoints.yml), for erasing a customer's tracker.
     tracker_url: str | None = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.db'}"
     telegram_token: str | None = None
@@ -69,6 +72,31 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org"
     # Updates of one chat that arrive within this window are handled in update_id order.
     telegram_reorder_seconds: float = 0.15
+    # WhatsApp Business Cloud API (bot/channels/whatsapp/): on when the token is set.
+    whatsapp_token: str | None = field(default=None, repr=False)
+    whatsapp_app_secret: str | None = field(default=None, repr=False)
+    whatsapp_verify_token: str | None = field(default=None, repr=False)
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
+    # The approved template offered to agents outside the 24-hour window (unset: none).
+    whatsapp_template_name: str | None = None
+    whatsapp_template_language: str = "en"
+    # Messenger and Instagram (Messenger Platform, bot/channels/messenger/).
+    messenger_page_token: str | None = field(default=None, repr=False)
+    messenger_app_secret: str | None = field(default=None, repr=False)
+    messenger_verify_token: str | None = field(default=None, repr=False)
+    messenger_api_base_url: str = "https://graph.facebook.com"
+    # The Graph API version of both; Meta's messages of one customer that arrive within
+    # meta_reorder_seconds are handled in the order the customer sent them.
+    graph_api_version: str = "v21.0"
+    meta_reorder_seconds: float = 0.15
+    # E-mail (bot/channels/email/): sending on when TOLK_SMTP_URL and TOLK_EMAIL_FROM are
+    # set; replies by IMAP polling (TOLK_IMAP_URL) or POST /email/inbound (its token).
+    smtp_url: str | None = field(default=None, repr=False)
+    imap_url: str | None = field(default=None, repr=False)
+    email_from: str | None = None
+    email_inbound_token: str | None = field(default=None, repr=False)
+    email_poll_seconds: float = 30.0
     # How often (seconds) the service looks for edited locales/*.yml and serves them.
     content_poll_seconds: float = 2.0
     # Behind a TLS-terminating reverse proxy: believe its X-Forwarded-Proto, so that
@@ -151,6 +179,9 @@ class Settings:
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise SettingsError("TELEGRAM_SECRET_TOKEN may only use A-Z a-z 0-9 _ - (1-256)")
 
+        meta = _meta_settings(get, defaults)
+        email = _email_settings(get)
+
         host = get("TOLK_HOST", defaults.host) or defaults.host
         api_token = get("TOLK_API_TOKEN", None)
         if not api_token and not _loopback(host):
@@ -176,6 +207,9 @@ class Settings:
             telegram_api_base_url=(
                 get("TELEGRAM_API_BASE_URL", defaults.telegram_api_base_url) or ""
             ).rstrip("/"),
+            **meta,
+            **email,
+            email_poll_seconds=number("TOLK_EMAIL_POLL_SECONDS", "email_poll_seconds", float),
             tracker_url=get("TOLK_TRACKER_URL", defaults.tracker_url),
             translator=translator,
             translator_url=translator_url,
@@ -197,6 +231,7 @@ class Settings:
             retry_seconds=number("TOLK_RETRY_SECONDS", "retry_seconds", float),
             retry_attempts=number("TOLK_RETRY_ATTEMPTS", "retry_attempts", int),
             retention_days=number("TOLK_RETENTION_DAYS", "retention_days", int),
+            nps_sample=_share("TOLK_NPS_SAMPLE", get("TOLK_NPS_SAMPLE", None), defaults.nps_sample),
             content_poll_seconds=number("TOLK_CONTENT_POLL_SECONDS", "content_poll_seconds", float),
             rate_per_sender=rate("TOLK_RATE_PER_SENDER", "rate_per_sender"),
             rate_per_address=rate("TOLK_RATE_PER_ADDRESS", "rate_per_address"),
@@ -207,6 +242,77 @@ class Settings:
                 "TOLK_LOGIN_FAILURES_PER_ADDRESS", "login_failures_per_address"
             ),
         )
+
+
+def _meta_settings(get, defaults: Settings) -> dict:
+    """WHATSAPP_* and MESSENGER_*: a channel with a token needs its app secret (its
+    webhooks are signed with it; unsigned ones are never taken) and a verify token."""
+    values: dict = {}
+    tokens = (("whatsapp", "WHATSAPP_TOKEN"), ("messenger", "MESSENGER_PAGE_TOKEN"))
+    for channel, token_name in tokens:
+        prefix = channel.upper()
+        token = get(token_name, None)
+        secret = get(f"{prefix}_APP_SECRET", None)
+        verify = get(f"{prefix}_VERIFY_TOKEN", None)
+        if token and not secret:
+            raise SettingsError(
+                f"{token_name} is set but {prefix}_APP_SECRET is not: without the app secret "
+                "the webhook's X-Hub-Signature-256 cannot be checked, and unsigned posts are "
+                "never accepted"
+            )
+        if token and not verify:
+            raise SettingsError(
+                f"{token_name} needs {prefix}_VERIFY_TOKEN, the word you give Meta when you "
+                "subscribe the webhook"
+            )
+        base = f"{channel}_api_base_url"
+        values[base] = (get(f"{prefix}_API_BASE_URL", getattr(defaults, base)) or "").rstrip("/")
+        values[f"{channel}_app_secret"] = secret
+        values[f"{channel}_verify_token"] = verify
+    values["whatsapp_token"] = get("WHATSAPP_TOKEN", None)
+    values["messenger_page_token"] = get("MESSENGER_PAGE_TOKEN", None)
+    phone = get("WHATSAPP_PHONE_NUMBER_ID", None)
+    if values["whatsapp_token"] and not (phone and phone.isdigit()):
+        raise SettingsError(
+            "WHATSAPP_TOKEN needs WHATSAPP_PHONE_NUMBER_ID (the number's id, digits)"
+        )
+    values["whatsapp_phone_number_id"] = phone
+    values["whatsapp_template_name"] = get("WHATSAPP_TEMPLATE_NAME", None)
+    values["whatsapp_template_language"] = (
+        get("WHATSAPP_TEMPLATE_LANGUAGE", defaults.whatsapp_template_language) or ""
+    )
+    version = get("GRAPH_API_VERSION", defaults.graph_api_version) or ""
+    if not re.fullmatch(r"v\d+\.\d+", version):
+        raise SettingsError(f"GRAPH_API_VERSION must look like v21.0, got {version!r}")
+    values["graph_api_version"] = version
+    return values
+
+
+def _email_settings(get) -> dict:
+    """TOLK_SMTP_URL, TOLK_IMAP_URL, TOLK_EMAIL_FROM, TOLK_EMAIL_INBOUND_TOKEN: checked
+    here (bot/channels/email/urls.py), so that a typo stops the start, not the first mail."""
+    from bot.channels.email.urls import check_address, parse_imap_url, parse_smtp_url
+
+    smtp, imap = get("TOLK_SMTP_URL", None), get("TOLK_IMAP_URL", None)
+    sender = get("TOLK_EMAIL_FROM", None)
+    token = get("TOLK_EMAIL_INBOUND_TOKEN", None)
+    try:
+        if smtp:
+            parse_smtp_url(smtp)
+        if imap:
+            parse_imap_url(imap)
+        if sender:
+            check_address(sender)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    if (smtp or imap or token) and not sender:
+        raise SettingsError(
+            "TOLK_SMTP_URL, TOLK_IMAP_URL and TOLK_EMAIL_INBOUND_TOKEN need TOLK_EMAIL_FROM, "
+            "the address customers' replies go to"
+        )
+    if token is not None and len(token) < 16:
+        raise SettingsError("TOLK_EMAIL_INBOUND_TOKEN must be at least 16 characters")
+    return {"smtp_url": smtp, "imap_url": imap, "email_from": sender, "email_inbound_token": token}
 
 
 def _loopback(host: str) -> bool:
@@ -228,6 +334,19 @@ def _flag(name: str, raw: str | None) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
+def _share(name: str, raw: str | None, default: float) -> float:
+    """A share from 0 to 1 (0.1 = one in ten)."""
+    if raw is None:
+        return default
+    try:
+        share = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number from 0 to 1, got {raw!r}") from None
+    if not 0 <= share <= 1:
+        raise SettingsError(f"{name} must be from 0 to 1 (0.1 = one in ten), got {raw!r}")
+    return share
 
 
 def _rate(name: str, raw: str | None, default: Rate) -> Rate:

@@ -28,7 +28,6 @@ class Conversation:
     language: str | None
     customer_name: str | None
     timezone: str | None = None
-    csat_ticket_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,6 @@ class Store:
             row.language,
             name or row.customer_name,
             timezone or row.timezone,
-            row.csat_ticket_id,
         )
 
     async def set_language(self, conversation_id: int, message_seq: int, language: str) -> None:
@@ -482,7 +480,6 @@ def _conversation(row) -> Conversation:
         row.language,
         row.customer_name,
         row.timezone,
-        row.csat_ticket_id,
     )
 
 

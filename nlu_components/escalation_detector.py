@@ -55,6 +55,9 @@ class EscalationDetector(GraphComponent):
             # Below this NLU confidence, `complain` and `request_human` need the classifier,
             # anger or a sensitive topic to agree.
             "complaint_confidence": 0.0,
+            # The request model's probability that needs a person when the NLU read the
+            # message as something else.
+            "request_threshold": 0.5,
         }
 
     def __init__(
@@ -80,10 +83,10 @@ class EscalationDetector(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts, labels = training_set(PROJECT_ROOT, NATIVE_LANGUAGES)
+        texts, kinds = training_set(PROJECT_ROOT, NATIVE_LANGUAGES)
         data = {
             "texts": texts,
-            "labels": labels,
+            "kinds": kinds,
             "lexicons": read_lexicons(PROJECT_ROOT / self.config["lexicons"]),
         }
         with self._storage.write_to(self._resource) as directory:
@@ -112,8 +115,9 @@ class EscalationDetector(GraphComponent):
             classifier_threshold=float(self.config["classifier_threshold"]),
             confidence_weight=float(self.config["confidence_weight"]),
             complaint_confidence=float(self.config["complaint_confidence"]),
+            request_threshold=float(self.config["request_threshold"]),
         )
-        classifier = EscalationClassifier.fit(data["texts"], data["labels"])
+        classifier = EscalationClassifier.fit(data["texts"], data["kinds"])
         return EscalationPolicy.from_data(data["lexicons"], weights, classifier)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

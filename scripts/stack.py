@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ class Stack:
             {**os.environ, **self.env}, self.workdir / "secrets"
         )
         try:
-            for name, (command, env) in self.plan().items():
+            plan = self.plan()
+            self.migrate(plan["bot"][1])
+            for name, (command, env) in plan.items():
                 if self.stop_requested:
                     raise Stopped
                 self.spawn(name, command, env)
@@ -134,8 +137,11 @@ class Stack:
             "TOLK_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
             "TOLK_ACTIONS_URL": f"http://127.0.0.1:{self.ports.actions}",
             "TOLK_RASA_TRACKER_DB": str(tracker_db),
-            # Rasa's tracker store, so that erasing a customer erases their tracker too.
-            "TOLK_TRACKER_URL": f"sqlite:///{tracker_db}",
+            # Rasa's tracker store (endpoints.yml), where erasing a customer erases their
+            # tracker too: SQLite in the work directory unless given (PostgreSQL).
+            "TOLK_TRACKER_URL": self.env.get("TOLK_TRACKER_URL", "").strip()
+            or f"sqlite:///{tracker_db}",
+            **lock_store_variables(self.env.get("TOLK_REDIS_URL", "")),
         }
         # Rasa imports rasa_channels/ and the action server actions/ from the checkout.
         extra = base.get("PYTHONPATH", "")
@@ -160,6 +166,19 @@ class Stack:
             ),
             "bot": ([str(GATEWAY_BIN / "python"), "-m", "bot", "serve"], base),
         }  # fmt: skip
+
+    def migrate(self, env: dict[str, str], timeout: float = 120) -> None:
+        """The database schema to head, once, before any process starts (bot/migrations/):
+        the gateway only checks it, so replicas never race to migrate."""
+        command = [str(GATEWAY_BIN / "python"), "-m", "bot", "db", "upgrade"]
+        try:
+            result = subprocess.run(
+                command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as error:
+            raise StackError(f"migrating the database took over {timeout:.0f}s") from error
+        if result.returncode != 0:
+            raise StackError(f"migrating the database failed: {result.stderr.strip()[-2000:]}")
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.commands[name] = (command, env)
@@ -249,6 +268,37 @@ class Stack:
             except subprocess.TimeoutExpired:
                 pass  # stuck in the kernel; nothing more a launcher can do
         return killed
+
+
+def lock_store_variables(redis_url: str) -> dict[str, str]:
+    """What endpoints.yml's lock_store reads: Rasa's RedisLockStore when TOLK_REDIS_URL
+    (redis://[:password@]host[:port][/db]) is set, else its in-memory one. Every variable
+    is set either way: Rasa refuses a ${VARIABLE} it cannot expand."""
+    if not redis_url.strip():
+        return {
+            "TOLK_RASA_LOCK_STORE": "in_memory",
+            "TOLK_RASA_REDIS_HOST": "",
+            "TOLK_RASA_REDIS_PORT": "",
+            "TOLK_RASA_REDIS_DB": "",
+            "TOLK_RASA_REDIS_PASSWORD": "",
+        }
+    parsed = urllib.parse.urlsplit(redis_url.strip())
+    if parsed.scheme != "redis" or not parsed.hostname:
+        raise StackError(f"TOLK_REDIS_URL must look like redis://host:6379/0, got {redis_url!r}")
+    try:
+        port = parsed.port or 6379
+    except ValueError as error:
+        raise StackError(f"TOLK_REDIS_URL has a bad port: {error}") from None
+    db = parsed.path.strip("/") or "0"
+    if not db.isdigit():
+        raise StackError(f"TOLK_REDIS_URL: the database must be a number, got {db!r}")
+    return {
+        "TOLK_RASA_LOCK_STORE": "redis",
+        "TOLK_RASA_REDIS_HOST": parsed.hostname,
+        "TOLK_RASA_REDIS_PORT": str(port),
+        "TOLK_RASA_REDIS_DB": db,
+        "TOLK_RASA_REDIS_PASSWORD": urllib.parse.unquote(parsed.password or ""),
+    }
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

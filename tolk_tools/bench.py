@@ -362,6 +362,10 @@ def run(settings: Settings) -> int:
         print(line)
     for line in asyncio.run(bench_telegram(settings)):
         print(line)
+    from tolk_tools.bench_meta import bench_meta  # it imports this module's helpers
+
+    for line in asyncio.run(bench_meta(settings)):
+        print(line)
     print("Worst-case text: slowest single call per function (texts: tolk_tools/hostile_text.py)")
     for line in worst_case(text_functions(Readers.load()), hostile_texts()):
         print(line)

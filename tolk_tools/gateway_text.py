@@ -11,10 +11,10 @@ from bot.catalogue import fill, placeholders
 from bot.channels.rest import MAX_NAME
 from bot.channels.telegram.outbound import split_text
 from bot.handoff.service import _EMAIL as FOLLOW_UP_EMAIL
-from bot.handoff.service import _rating
 from bot.language import LanguageChooser
 from bot.logs import redact
 from bot.settings import NATIVE_LANGUAGES
+from bot.surveys.parsing import read_answer
 from bot.translation.masking import Masked, Masker
 from bot.translation.resilience import _pieces as translator_pieces
 from tolk_core.language_names import PIVOT_CANDIDATES, named_languages
@@ -60,7 +60,7 @@ _FUNCTIONS: dict[str, Callable[[Readers, str], object]] = {
     "translator: cut into pieces": lambda r, t: translator_pieces(t, 500),
     "telegram: split": lambda r, t: split_text(t, 1000),
     "handoff: follow-up e-mail": lambda r, t: FOLLOW_UP_EMAIL.search(t),
-    "handoff: satisfaction rating": lambda r, t: _rating(t),
+    "surveys: answer (0-10)": lambda r, t: read_answer(t, 0, 10),
     "catalogue: fill": lambda r, t: fill(t, {"name": t, "order": t}),
     "catalogue: placeholders": lambda r, t: placeholders(t),
 }

@@ -32,7 +32,7 @@ def text_functions() -> dict[str, Callable[[str], object]]:
             "slots: postal address": slots.postal_address,
             "escalation: assess (en)": partial(_assess, policy, "en", asked=False),
             "escalation: assess (he, asked again)": partial(_assess, policy, "he", asked=True),
-            "escalation: classifier": classifier.probability,
+            "escalation: classifier": classifier.probabilities,
         }
     )
 

@@ -66,6 +66,17 @@ class Channel(ABC):
         a channel that cannot push (`capabilities.pushes` false) does nothing, its clients
         read the conversation."""
 
+    async def follow(  # noqa: B027
+        self, conversation: Conversation, messages: Sequence[BotMessage]
+    ) -> None:
+        """Another channel's push, for a channel the conversation continued on as well
+        (e-mail, bot/channels/email/): it sends a copy. Others do nothing."""
+
+    async def check_reachable(self, conversation: Conversation) -> None:  # noqa: B027
+        """Raise a bot/errors.py error (Conflict) when an agent's reply cannot reach the
+        customer now, before it is stored: WhatsApp's and Messenger's messaging windows.
+        Channels that can always deliver (or only store) do nothing."""
+
     def key(self, own_id: str) -> str:
         """The conversation key of what this channel calls `own_id` (a chat, a sender)."""
         return conversation_key(self.name, own_id)

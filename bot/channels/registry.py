@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.channels.base import Channel
+from bot.channels.email.channel import EmailChannel
+from bot.channels.messenger.channel import InstagramChannel, MessengerChannel
 from bot.channels.rest import RestChannel
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.webchat import WebChatChannel
+from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.settings import Settings
 
 ChannelFactory = Callable[[Settings], Channel]
@@ -20,6 +23,10 @@ CHANNELS: tuple[ChannelFactory, ...] = (
     RestChannel,
     WebChatChannel,
     TelegramChannel,
+    WhatsAppChannel,
+    MessengerChannel,
+    InstagramChannel,
+    EmailChannel,
 )
 
 

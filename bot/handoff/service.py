@@ -3,7 +3,7 @@
 While a ticket is open the bot is silent: what the customer writes goes to the agent
 (translated for the agent on reading, the original beside it), what the agent writes
 reaches the customer in the customer's language (human-approved memory first). Resolving
-hands the conversation back to the bot, which asks for a rating.
+hands the conversation back to the bot, which asks for a rating (bot/surveys/).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.handoff.tickets import Ticket, TicketStore
 from bot.rasa_client import BotMessage
 from bot.speaker import Speaker
 from bot.store import Conversation, Store
+from bot.surveys.service import Surveys
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 
@@ -88,6 +89,7 @@ class HandoffService:
         clock: Callable[[], datetime] = utcnow,
         *,
         delivery: Delivery | None = None,
+        surveys: Surveys | None = None,
     ) -> None:
         self.store = store
         self.tickets = TicketStore(engine)
@@ -99,6 +101,8 @@ class HandoffService:
         # What an agent or a notice says reaches the customer's channel through the one
         # delivery port (bot/delivery.py); without one it is stored only.
         self.delivery = delivery
+        # Asks for a rating once a ticket is resolved (bot/surveys/).
+        self.surveys = surveys
 
     # Customer side ------------------------------------------------------------------
 
@@ -172,19 +176,6 @@ class HandoffService:
                 await self.speaker.say("utter_handoff_email_noted", language, email=found.group())
             ]
         return []
-
-    async def rate(self, conversation: Conversation, text: str) -> list[BotMessage] | None:
-        """The answer to the CSAT question; None when the text is not a rating."""
-        rating = _rating(text)
-        if rating is None:
-            # Anything else: the customer moved on; stop waiting for a rating.
-            await self.tickets.rate(conversation.id, None)
-            return None
-        ticket_id = await self.tickets.rate(conversation.id, rating)
-        if ticket_id is None:
-            return None
-        log.info("ticket %s rated %s", ticket_id, rating)
-        return [await self.speaker.say("utter_csat_thanks", conversation.language or "en")]
 
     # Agent side ---------------------------------------------------------------------
 
@@ -262,6 +253,10 @@ class HandoffService:
         """Send the agent's words to the customer, in the customer's language."""
         ticket = await self._held(agent, ticket_id)
         conversation = await self._conversation(ticket)
+        if self.delivery is not None:
+            # A channel that cannot reach the customer now (WhatsApp's 24-hour window)
+            # refuses before anything is stored, so the agent sees why at once.
+            await self.delivery.check_reachable(conversation)
         target = conversation.language or ticket.language
         if canned is not None:
             key = f"canned/{canned}"
@@ -298,7 +293,7 @@ class HandoffService:
         ticket = await self._held(agent, ticket_id)
         if not await self.tickets.resolve(ticket.id, agent.id):
             raise Conflict(f"ticket {ticket_id} changed meanwhile; reload it")
-        await self._tell(ticket, "utter_handoff_resolved", "utter_csat_ask")
+        await self._back_with_the_bot(ticket)
         await self.dispatch()
         return await self.tickets.get(ticket.id)
 
@@ -476,6 +471,19 @@ class HandoffService:
             ) from None
         return result.text
 
+    async def _back_with_the_bot(self, ticket: Ticket) -> None:
+        """Tell the customer the ticket is closed, with the survey question if one is due
+        (bot/surveys/)."""
+        conversation = await self._conversation(ticket)
+        language = conversation.language or ticket.language
+        messages = [await self.speaker.say("utter_handoff_resolved", language)]
+        if self.surveys is not None:
+            question = await self.surveys.after_ticket(conversation, ticket.id, language)
+            if question is not None:
+                messages.append(question)
+        await self.store.add_bot_messages(conversation.id, [m.text for m in messages], language)
+        await self._notify(conversation, messages)
+
     async def _tell(self, ticket: Ticket, *keys: str, **values: object) -> None:
         """Say something to the customer outside a reply to their own message."""
         conversation = await self._conversation(ticket)
@@ -511,16 +519,7 @@ class HandoffService:
         return conversation
 
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_RATING = re.compile(r"^(?:/csat\s*)?([1-5])(?:\s*/\s*5)?\s*[.!⭐★]*$")
-
-
 def _names(conversation: Conversation | None, agent: Agent) -> list[str]:
     """Names masked before a text of the handoff goes to the translator: the customer's
     (as the channel gave it) and the agent's, whom customers greet by name."""
     return [name for name in (conversation and conversation.customer_name, agent.name) if name]
-
-
-def _rating(text: str) -> int | None:
-    match = _RATING.match(text.strip().translate(_DIGITS))
-    return int(match.group(1)) if match else None

@@ -254,12 +254,10 @@ class TicketStore:
         )
 
     async def resolve(self, ticket_id: int, agent_id: int) -> bool:
-        """Close the agent's ticket; the conversation then waits for the customer's rating."""
-        return await self._release(
-            ticket_id, agent_id, status="resolved", resolved_at=utcnow(), rate=True
-        )
+        """Close the agent's ticket (the rating question is bot/surveys/')."""
+        return await self._release(ticket_id, agent_id, status="resolved", resolved_at=utcnow())
 
-    async def _release(self, ticket_id: int, holder: int, rate: bool = False, **values) -> bool:
+    async def _release(self, ticket_id: int, holder: int, **values) -> bool:
         """Change a ticket the agent `holder` holds; False when it is not theirs (any more)."""
         async with self._engine.begin() as connection:
             result = await connection.execute(
@@ -271,15 +269,6 @@ class TicketStore:
                 )
                 .values(**values)
             )
-            if result.rowcount and rate:
-                ticket_conversation = select(tickets.c.conversation_id).where(
-                    tickets.c.id == ticket_id
-                )
-                await connection.execute(
-                    update(conversations)
-                    .where(conversations.c.id == ticket_conversation.scalar_subquery())
-                    .values(csat_ticket_id=ticket_id)
-                )
             return bool(result.rowcount)
 
     async def responded(self, ticket_id: int) -> None:
@@ -295,25 +284,6 @@ class TicketStore:
             await connection.execute(
                 update(tickets).where(tickets.c.id == ticket_id).values(follow_up_email=email)
             )
-
-    async def rate(self, conversation_id: int, rating: int | None) -> int | None:
-        """Store the rating for the ticket the bot asked about; its id, or None."""
-        async with self._engine.begin() as connection:
-            ticket_id = await connection.scalar(
-                select(conversations.c.csat_ticket_id).where(conversations.c.id == conversation_id)
-            )
-            if ticket_id is None:
-                return None
-            if rating is not None:
-                await connection.execute(
-                    update(tickets).where(tickets.c.id == ticket_id).values(csat=rating)
-                )
-            await connection.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id)
-                .values(csat_ticket_id=None)
-            )
-            return ticket_id
 
     async def add_note(self, ticket_id: int, agent_id: int, text: str) -> dict:
         now = utcnow()

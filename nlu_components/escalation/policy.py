@@ -44,6 +44,9 @@ class Weights:
     # only if the classifier, the anger score or a sensitive topic agree; otherwise the
     # runner-up intent answers (the EscalationDetector demotes it).
     complaint_confidence: float = 0.0
+    # A request for a person the NLU did not see ("do you have a phone number so I can
+    # talk to an actual human being?" read as an FAQ) needs this much of the request model.
+    request_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -156,16 +159,23 @@ class EscalationPolicy:
         # The NLU's own confidence counts: an escalating intent it is unsure of ("is this
         # tent big enough for 2 persons?" read as request_human) needs the classifier, the
         # anger score or a sensitive topic to agree.
-        unsure = (
-            intent in ("complain", "request_human")
-            and confidence is not None
-            and confidence < w.complaint_confidence
-        )
-        if intent == "request_human" and not unsure:
-            return Verdict(True, "request", signals=("intent",))
         normalised = for_nlu(text).casefold()
         lexicons = [self.lexicons[code] for code in dict.fromkeys((language, "en"))
                     if code in self.lexicons]  # fmt: skip
+        anger = sum(lexicon.hits("anger", normalised) for lexicon in lexicons)
+        swearing = sum(lexicon.hits("swearing", normalised) for lexicon in lexicons)
+        # "HEEL ERG BEDANKT!!!", "תודההההה!!!": capitals and exclamation marks are joy when
+        # the customer thanks or praises and says nothing angry.
+        grateful = not (anger or swearing) and any(
+            lexicon.hits("grateful", normalised) for lexicon in lexicons
+        )
+        unsure = intent in ("complain", "request_human") and (
+            (confidence is not None and confidence < w.complaint_confidence)
+            # Thanks read as a complaint ("MERCI KHEILI KHOOBE!!!"): the classifier decides.
+            or (intent == "complain" and grateful)
+        )
+        if intent == "request_human" and not unsure:
+            return Verdict(True, "request", signals=("intent",))
         for category in SENSITIVE:
             if any(lexicon.hits(category, normalised) for lexicon in lexicons):
                 return Verdict(True, category, signals=(category,))
@@ -174,15 +184,15 @@ class EscalationPolicy:
 
         signals: list[str] = []
         score = 0.0
-        anger = sum(lexicon.hits("anger", normalised) for lexicon in lexicons)
-        swearing = sum(lexicon.hits("swearing", normalised) for lexicon in lexicons)
         if anger:
             score += w.anger * anger
             signals.append("anger")
         if swearing:
             score += w.swearing * swearing
             signals.append("swearing")
-        if intent not in _FRIENDLY_INTENTS:
+        if grateful:
+            signals.append("grateful")
+        if intent not in _FRIENDLY_INTENTS and not grateful:
             if _shouting(text):
                 score += w.shouting
                 signals.append("shouting")
@@ -195,16 +205,20 @@ class EscalationPolicy:
         if score >= w.threshold:
             return Verdict(True, "anger", round(score, 2), tuple(signals))
         if self.classifier is not None:
-            probability = self.classifier.probability(text)
+            found = self.classifier.probabilities(text)
             needed = w.classifier_threshold
+            if grateful:
+                needed += w.confidence_weight
             if confidence is not None and intent in _SMALL_TALK_INTENTS:
-                needed = min(0.95, needed + w.confidence_weight * confidence)
-            if probability >= needed:
-                signals.append(f"classifier {probability:.2f}")
+                needed += w.confidence_weight * confidence
+            needed = min(0.95, needed)
+            if found.complaint >= needed:
+                signals.append(f"classifier {found.complaint:.2f}")
                 reason = "anger" if score > 0 else "complaint"
-                if intent == "request_human" and not score:
-                    reason = "request"
                 return Verdict(True, reason, round(score, 2), tuple(signals))
+            if found.request >= max(needed, w.request_threshold):
+                signals.append(f"request classifier {found.request:.2f}")
+                return Verdict(True, "request", round(score, 2), tuple(signals))
         return Verdict(False, None, round(score, 2), tuple(signals))
 
 

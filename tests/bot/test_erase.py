@@ -25,8 +25,12 @@ from bot.db import (
     conversations,
     create_engine,
     create_schema,
+    email_threads,
     messages,
+    meta_inbound,
+    meta_outbound,
     metadata,
+    surveys,
     telegram_files,
     telegram_updates,
     ticket_notes,
@@ -56,14 +60,20 @@ NOT_A_CUSTOMERS = {
     "shop_refunds": "shop",
     "shop_invoices": "shop",
     "shop_emails": "shop",
+    # The IMAP read position per mailbox (bot/channels/email/imap.py): UIDs, no one's data.
+    "email_mailboxes": "mail server",
 }
 CUSTOMERS = {
     "conversations",
     "messages",
     "tickets",
     "ticket_notes",
+    "surveys",
     "telegram_files",
     "telegram_updates",
+    "meta_inbound",
+    "meta_outbound",
+    "email_threads",
     "verification_failures",
     "translation_memory",
     "translation_memory_uses",
@@ -181,6 +191,20 @@ async def fill(engine, sender: str, chat: int, agent_id: int, memory, when=None)
             )
         )
         await connection.execute(
+            surveys.insert().values(
+                conversation_id=conversation_id,
+                kind="nps",
+                occasion="ticket",
+                ticket_id=ticket_id,
+                language="en",
+                channel="telegram",
+                status="answered",
+                score=3,
+                reason=f"{sender} found it slow",
+                asked_at=when,
+            )
+        )
+        await connection.execute(
             telegram_files.insert().values(
                 conversation_id=conversation_id,
                 message_id=message_id,
@@ -201,6 +225,40 @@ async def fill(engine, sender: str, chat: int, agent_id: int, memory, when=None)
         await connection.execute(
             verification_failures.insert().values(
                 sender=sender, order_number="10001", created_at=when
+            )
+        )
+        # What a WhatsApp/Messenger channel keeps, by conversation key (bot/channels/meta/).
+        await connection.execute(
+            meta_inbound.insert().values(
+                channel="whatsapp",
+                message_id=f"wamid.{chat}",
+                sender=sender,
+                payload=f'{{"text": {{"body": "I am {sender}"}}}}',
+                status="done",
+                sent_at=when,
+                received_at=when,
+            )
+        )
+        await connection.execute(
+            meta_outbound.insert().values(
+                channel="whatsapp",
+                sender=sender,
+                message_id=f"wamid.out-{chat}",
+                kind="text",
+                status="read",
+                created_at=when,
+                updated_at=when,
+            )
+        )
+        # A conversation continued by e-mail: the address it went to (bot/channels/email/).
+        await connection.execute(
+            email_threads.insert().values(
+                sender=sender,
+                address=f"customer{chat}@example.org",
+                reference=f"ref{chat}abcdefg"[:10],
+                window_start=when,
+                window_count=0,
+                created_at=when,
             )
         )
     # Memory: one entry only this customer's text made, one everybody says.
@@ -236,6 +294,9 @@ async def of(engine, conversation_id: int, chat: int, sender: str) -> dict[str, 
         "telegram_files": telegram_files.c.conversation_id == conversation_id,
         "telegram_updates": telegram_updates.c.chat_id == chat,
         "verification_failures": verification_failures.c.sender == sender,
+        "meta_inbound": meta_inbound.c.sender == sender,
+        "meta_outbound": meta_outbound.c.sender == sender,
+        "email_threads": email_threads.c.sender == sender,
         "translation_memory_uses": own,
         "translation_memory": translation_memory.c.source_text.contains(str(chat)),
     }
@@ -340,8 +401,12 @@ def test_the_erase_command_prints_what_it_removed_table_by_table(tmp_path, track
         "messages": "3",
         "tickets": "1",
         "ticket_notes": "1",
+        "surveys": "1",
         "telegram_files": "1",
         "telegram_updates": "2",
+        "meta_inbound": "1",
+        "meta_outbound": "1",
+        "email_threads": "1",
         "verification_failures": "1",
         "translation_memory": "2",
         "tracker_events": "2",

@@ -39,3 +39,24 @@ def test_two_telling_words_beat_the_channel_hint(chooser):
 
 def test_cues_never_switch_a_running_conversation(chooser):
     assert chooser.choose("hoi", current="en") == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "sure"),
+    [
+        ("hallo daar", None, True),  # two Dutch words
+        ("Where is my order 10002? It was due on Monday", None, True),
+        ("سلام", None, True),  # the script
+        ("hoi", "nl", True),  # the browser or the app says Dutch too
+        ("hoi", None, False),  # one word: Dutch, most likely
+        ("hello", None, False),
+        ("👍", None, False),
+        ("👍", "he", True),
+    ],
+)
+def test_a_first_message_says_whether_its_language_is_certain(chooser, text, hint, sure):
+    assert chooser.decide(text, current=None, hint=hint).sure is sure
+
+
+def test_a_running_conversation_is_never_in_doubt(chooser):
+    assert chooser.decide("hoi", current="en").sure

@@ -41,7 +41,10 @@ async def test_buttons_come_with_their_payloads(client):
     body = await (
         await client.post("/nlg", headers=NLG_HEADERS, json=nlg_body("utter_csat_ask", "nl"))
     ).json()
-    assert [b["payload"] for b in body["buttons"]] == [f"/csat {n}" for n in range(1, 6)]
+    assert [b["payload"] for b in body["buttons"]] == [
+        *(f"/csat {n}" for n in range(1, 6)),
+        "/survey skip",
+    ]
     assert all(b["title"] for b in body["buttons"])
 
 

@@ -40,7 +40,10 @@ async def test_rasa_gets_the_text_with_language_channel_and_customer(client, fak
         "channel": "rest",
         "customer": {"name": "Sara"},
         "recent": [],
+        # The stored message's seq, which /nlg notes Rasa's intent on (bot/outcomes.py).
+        "message": sent["metadata"]["message"],
     }
+    assert isinstance(sent["metadata"]["message"], int)
 
 
 async def test_disclosure_only_in_the_first_reply(client):

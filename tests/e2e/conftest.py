@@ -96,6 +96,8 @@ def stack(tmp_path_factory, translator):
         "TOLK_RATE_PER_ADDRESS": "100000/10s",
         "TOLK_RATE_READS_PER_ADDRESS": "100000/10s",
         "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
+        # Senders are random per run: no NPS sample, so that every rating asked is CSAT.
+        "TOLK_NPS_SAMPLE": "0",
     }
     stack = Stack(
         Ports(rasa=15005 + PORT_OFFSET, actions=15055 + PORT_OFFSET, bot=18080 + PORT_OFFSET),

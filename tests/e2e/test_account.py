@@ -39,7 +39,9 @@ def test_tracking_an_order_after_proving_it_is_yours(stack, language):
     second = post(stack.bot_url, {"sender": sender, "text": number})
     assert texts(second) == [said("utter_ask_email", language)]
     third = post(stack.bot_url, {"sender": sender, "text": email})
-    verified, status = texts(third)
+    # The account request is done: the CES question follows (bot/surveys/).
+    verified, status, effort = texts(third)
+    assert effort == said("utter_ces_ask", language)
     assert verified == said("utter_verified", language, name="Alex", order_number="10001")
     assert "PostNL" in status and "3SDEMO10001NL" in status
     assert status.startswith(said("utter_order_status_shipped", language).split("{")[0])
@@ -67,7 +69,8 @@ def test_a_new_address_in_persian_with_persian_digits(stack):
     done = post(stack.bot_url, {"sender": sender, "text": address})
     expected = "تهران، خیابان ولیعصر، پلاک 12، کد پستی 14345"
     assert texts(done) == [
-        said("utter_address_changed", "fa", order_number="10002", address=expected)
+        said("utter_address_changed", "fa", order_number="10002", address=expected),
+        said("utter_ces_ask", "fa"),
     ]
 
 
@@ -80,7 +83,10 @@ def test_cancelling_an_unshipped_order_in_dutch_with_confirmation(stack):
     )
     assert [b["payload"] for b in asked["messages"][-1]["buttons"]] == ["/affirm", "/deny"]
     done = post(stack.bot_url, {"sender": sender, "text": "/affirm"})
-    assert texts(done) == [said("utter_order_cancelled", "nl", order_number="10002")]
+    assert texts(done) == [
+        said("utter_order_cancelled", "nl", order_number="10002"),
+        said("utter_ces_ask", "nl"),
+    ]
 
 
 def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(stack):
@@ -101,8 +107,12 @@ def test_password_reset_answers_the_same_for_any_address(stack):
         sender = f"reset-{uuid.uuid4().hex[:6]}"
         post(stack.bot_url, {"sender": sender, "text": "I forgot my password"})
         replies.append(texts(post(stack.bot_url, {"sender": sender, "text": email})))
-    assert replies[0] == [said("utter_password_reset_sent", "en", email="alex@example.com")]
-    assert replies[1] == [said("utter_password_reset_sent", "en", email="nobody@example.com")]
+    effort = said("utter_ces_ask", "en")
+    assert replies[0] == [said("utter_password_reset_sent", "en", email="alex@example.com"), effort]
+    assert replies[1] == [
+        said("utter_password_reset_sent", "en", email="nobody@example.com"),
+        effort,
+    ]
 
 
 def post_json(url: str, body: dict, token: str | None = None) -> object:

@@ -189,6 +189,14 @@ def bot_process(tmp_path, fakes) -> Iterator[tuple[subprocess.Popen, str]]:
         **{variable: f"load-{variable.lower()}" for variable in internal_secrets.VARIABLES},
         internal_secrets.NLG_SECRET: NLG_SECRET,
     }
+    # As make run does: the schema first, by one command (serve only checks it).
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     log = (tmp_path / "bot.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],

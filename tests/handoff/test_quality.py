@@ -12,6 +12,10 @@ from tolk_core.nlu_data import nlu_examples
 
 LANGUAGES = ("en", "nl", "he", "fa", "vi")
 THRESHOLD = 0.85
+# The detector's own precision (anger, complaints and sensitive topics against calm messages
+# and calm problem reports, explicit requests left out). Issue 11's goal is 0.95; this floor
+# is where it stands now (0.89-1.00) and only ever moves up.
+DETECTED_PRECISION_FLOOR = 0.85
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -46,3 +50,9 @@ async def test_escalation_precision_and_recall_per_language():
         if q.precision < THRESHOLD or q.recall < THRESHOLD
     }
     assert below == {}, report(results)
+    alarms = {
+        q.language: round(q.detected_precision, 2)
+        for q in results
+        if q.detected_precision < DETECTED_PRECISION_FLOOR
+    }
+    assert alarms == {}, report(results)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from nlu_components.escalation.classifier import EscalationClassifier, Probabilities
 from nlu_components.escalation.policy import EscalationPolicy, Lexicon, Weights
 
 
@@ -81,10 +82,14 @@ def test_an_empty_lexicon_file_is_fine(tmp_path: Path):
 
 
 class _Sure:
-    """A classifier that is 70% sure every message needs a person."""
+    """A classifier that is 70% sure every message is a complaint (and `request` sure it
+    asks for a person)."""
 
-    def probability(self, text: str) -> float:
-        return 0.7
+    def __init__(self, complaint: float = 0.7, request: float = 0.0) -> None:
+        self.found = Probabilities(complaint, request)
+
+    def probabilities(self, text: str) -> Probabilities:
+        return self.found
 
 
 def test_the_nlu_being_sure_of_small_talk_outweighs_the_classifier(tmp_path):
@@ -107,3 +112,37 @@ def test_an_unsure_complaint_needs_the_classifier_or_anger_to_agree(tmp_path):
     assert policy.assess("this is ridiculous", "en", "complain", confidence=0.4).escalate
     sure = policy.assess("is this bag big enough", "en", "complain", confidence=0.8)
     assert sure.reason == "complaint"
+
+
+def test_thanks_with_capitals_and_exclamation_marks_is_joy_not_anger(tmp_path):
+    (tmp_path / "en.yml").write_text("anger: [ridiculous]\ngrateful: [thanks]\n")
+    weights = Weights(classifier_threshold=0.5, confidence_weight=0.3, shouting=1.0)
+    policy = EscalationPolicy.load(tmp_path, weights, _Sure(complaint=0.7))
+    # Read as a complaint by the NLU, 0.7 by the classifier: thanks raise its bar to 0.8.
+    joy = policy.assess("THANKS!!! IT ARRIVED TODAY", "en", "complain", confidence=0.9)
+    assert not joy.escalate and "grateful" in joy.signals and "shouting" not in joy.signals
+    # An angry word cancels the thanks.
+    angry = policy.assess("thanks, this is RIDICULOUS!!!", "en", "complain", confidence=0.9)
+    assert angry.escalate and angry.reason == "complaint"
+
+
+def test_the_request_model_reaches_a_person_only_when_it_is_sure(tmp_path):
+    (tmp_path / "en.yml").write_text("anger: [ridiculous]\n")
+    weights = Weights(classifier_threshold=0.5, request_threshold=0.85)
+    sure = EscalationPolicy.load(tmp_path, weights, _Sure(complaint=0.1, request=0.9))
+    verdict = sure.assess("can I have your phone number to talk to a human", "en", "faq")
+    assert verdict.escalate and verdict.reason == "request"
+    unsure = EscalationPolicy.load(tmp_path, weights, _Sure(complaint=0.1, request=0.6))
+    assert not unsure.assess("is this tent big enough for 2 persons", "en", "faq").escalate
+
+
+def test_requests_for_a_person_do_not_teach_the_complaint_model():
+    texts = ["i want to talk to a person", "let me speak to someone", "a human please"] * 4
+    texts += ["this is a disgrace", "worst shop ever", "you ruined my day"] * 4
+    texts += ["where is my order", "do you ship abroad", "hello there"] * 4
+    kinds = ["request"] * 12 + ["complaint"] * 12 + ["neither"] * 12
+    classifier = EscalationClassifier.fit(texts, kinds)
+    asking = classifier.probabilities("can I talk to a person")
+    assert asking.request > 0.5 and asking.complaint < asking.request
+    angry = classifier.probabilities("worst shop, a disgrace")
+    assert angry.complaint > 0.5 and angry.request < angry.complaint

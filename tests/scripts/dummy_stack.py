@@ -25,6 +25,9 @@ time.sleep(600)
 
 
 class DummyStack(Stack):
+    def migrate(self, env: dict[str, str], timeout: float = 120) -> None:
+        """The stand-ins keep no database: nothing to migrate."""
+
     def plan(self) -> dict[str, tuple[list[str], dict[str, str]]]:
         return {
             name: ([sys.executable, "-c", STUBBORN, str(self.workdir / f"{name}.grandchild")], {})

@@ -115,7 +115,8 @@ def test_rasa_reads_the_ports_and_secrets_from_endpoints_yml(tmp_path):
     endpoints = command[command.index("--endpoints") + 1]
     read = (
         "import json, sys; from rasa.utils.endpoints import read_endpoint_config as r; "
-        "e = {k: r(sys.argv[1], k) for k in ('action_endpoint', 'nlg', 'tracker_store')}; "
+        "e = {k: r(sys.argv[1], k) for k in ('action_endpoint', 'nlg', 'tracker_store', "
+        "'lock_store')}; "
         "c = __import__('rasa.shared.utils.io').shared.utils.io.read_config_file(sys.argv[2]); "
         "print(json.dumps({**{k: [v.url, v.headers, v.kwargs] for k, v in e.items()}, "
         "'credentials': c}))"
@@ -139,10 +140,38 @@ def test_rasa_reads_the_ports_and_secrets_from_endpoints_yml(tmp_path):
         "http://127.0.0.1:18080/nlg",
         {"Authorization": "Bearer nlg-secret-0123456789"},
     ]
-    assert config["tracker_store"][2]["db"] == str(tmp_path / "rasa-tracker.db")
+    assert config["tracker_store"][0] == f"sqlite:///{tmp_path / 'rasa-tracker.db'}"
     assert config["credentials"] == {
         "rasa_channels.gateway.GatewayInput": {"secret": "rasa-secret-0123456789"}
     }
+    assert config["lock_store"][0] == ""  # in memory: no Redis unless TOLK_REDIS_URL
+
+
+def test_a_redis_url_makes_rasas_lock_store_redis(tmp_path):
+    """Rasa's RedisLockStore takes host, port, db and password, not a URL."""
+    env = {**SECRETS, "TOLK_REDIS_URL": "redis://:p%40ss@10.0.0.7:6390/2"}
+    stack = Stack(Ports(rasa=15015, actions=15065, bot=18080), tmp_path, env=env)
+    stack.secrets = SECRETS
+    _, rasa_env = stack.plan()["rasa"]
+    wanted = {
+        "TOLK_RASA_LOCK_STORE": "redis",
+        "TOLK_RASA_REDIS_HOST": "10.0.0.7",
+        "TOLK_RASA_REDIS_PORT": "6390",
+        "TOLK_RASA_REDIS_DB": "2",
+        "TOLK_RASA_REDIS_PASSWORD": "p@ss",
+    }
+    assert rasa_env.items() >= wanted.items()
+    stack.env["TOLK_REDIS_URL"] = "http://10.0.0.7"
+    with pytest.raises(StackError, match="TOLK_REDIS_URL"):
+        stack.plan()
+
+
+def test_a_given_tracker_url_reaches_rasa_and_the_bot(tmp_path):
+    url = "postgresql://rasa:pw@db.internal:5432/tracker"
+    stack = Stack(Ports(), tmp_path, env={**SECRETS, "TOLK_TRACKER_URL": url})
+    stack.secrets = SECRETS
+    plan = stack.plan()
+    assert plan["rasa"][1]["TOLK_TRACKER_URL"] == plan["bot"][1]["TOLK_TRACKER_URL"] == url
 
 
 # --- a port already taken --------------------------------------------------------------

@@ -10,10 +10,13 @@ from aiohttp import web
 from bot.app import create_app
 from bot.appkeys import CHANNELS, GATEWAY, HANDOFF, STORE
 from bot.channels.base import Capabilities, Channel
+from bot.channels.email.channel import EmailChannel
+from bot.channels.messenger.channel import InstagramChannel, MessengerChannel
 from bot.channels.registry import CHANNELS as REGISTERED
 from bot.channels.rest import RestChannel
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.webchat import WebChatChannel
+from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.rasa_client import BotMessage
 from bot.store import Conversation
 
@@ -52,9 +55,18 @@ def pigeon_of(app: web.Application) -> PigeonChannel:
 
 
 def test_the_registry_lists_every_channel_once() -> None:
-    assert REGISTERED == (RestChannel, WebChatChannel, TelegramChannel)
+    assert REGISTERED == (
+        RestChannel,
+        WebChatChannel,
+        TelegramChannel,
+        WhatsAppChannel,
+        MessengerChannel,
+        InstagramChannel,
+        EmailChannel,
+    )
     names = [channel.name for channel in REGISTERED]
-    assert names == ["rest", "web", "telegram"] and len(set(names)) == len(names)
+    assert names == ["rest", "web", "telegram", "whatsapp", "messenger", "instagram", "email"]
+    assert len(set(names)) == len(names)
 
 
 async def test_a_registered_channel_gets_inbound_and_agent_replies(

@@ -92,8 +92,9 @@ async def test_an_older_database_with_two_open_tickets_keeps_one(settings):
     try:
         await create_schema(engine)
         async with engine.begin() as connection:
-            # As a version without the index left it.
+            # As a version without the index (and before migrations, bot/migrations/) left it.
             await connection.exec_driver_sql(f"DROP INDEX {OPEN_TICKET_INDEX.name}")
+            await connection.exec_driver_sql("DROP TABLE alembic_version")
             now = utcnow()
             conversation = await connection.exec_driver_sql(
                 "INSERT INTO conversations (sender, channel, created_at, updated_at) "

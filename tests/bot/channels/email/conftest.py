@@ -1,0 +1,52 @@
+"""The e-mail tests' SMTP server (aiosmtpd on loopback, receiving what Tolk sends) and the
+handoff team fixtures (tests/bot/handoff/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.bot.handoff.conftest import team, translator  # noqa: F401
+
+PORT = 17301
+TOKEN = "inbound-token-0123456789"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.mails: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox():
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=PORT)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def handoff_settings(settings):
+    return replace(
+        settings,
+        smtp_url=f"smtp://127.0.0.1:{PORT}?starttls=0",
+        email_from="support@shop.example",
+        email_inbound_token=TOKEN,
+    )
+
+
+async def wait_for(inbox: Inbox, count: int) -> None:
+    for _ in range(200):  # bounded by count; the SMTP server runs in its own thread
+        if len(inbox.mails) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} mails, got {len(inbox.mails)}")
