@@ -22,7 +22,9 @@ class HoursError(ValueError):
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: with the tzdata package installed, a name too long for a file name fails
+    # when zoneinfo opens it ("File name too long") instead of as an unknown zone.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise HoursError(
             f"unknown time zone {name!r} (use an IANA name such as Europe/Amsterdam)"
         ) from None

@@ -2,9 +2,10 @@
 
 Lexicons catch the words someone wrote down; customers find others. This classifier
 learns the rest from examples: the escalation training messages
-(`data/escalation/train/<language>.yml`) plus the NLU examples, where `complain` and
-`request_human` need a person and every other intent does not. Word and character
-n-grams handle the five scripts, typos and missing diacritics alike.
+(`data/escalation/train/<language>.yml`, where `kind: request` marks a request for a
+person) plus the NLU examples, where `complain` is a complaint, `request_human` a request
+and every other intent neither. Word and character n-grams handle the five scripts, typos
+and missing diacritics alike.
 """
 
 from __future__ import annotations

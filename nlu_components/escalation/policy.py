@@ -156,9 +156,6 @@ class EscalationPolicy:
         `confidence` is the NLU's confidence in `intent` (None: unknown, treated as
         certain for `complain` and as no evidence for other intents)."""
         w = self.weights
-        # The NLU's own confidence counts: an escalating intent it is unsure of ("is this
-        # tent big enough for 2 persons?" read as request_human) needs the classifier, the
-        # anger score or a sensitive topic to agree.
         normalised = for_nlu(text).casefold()
         lexicons = [self.lexicons[code] for code in dict.fromkeys((language, "en"))
                     if code in self.lexicons]  # fmt: skip
@@ -169,6 +166,9 @@ class EscalationPolicy:
         grateful = not (anger or swearing) and any(
             lexicon.hits("grateful", normalised) for lexicon in lexicons
         )
+        # The NLU's own confidence counts: an escalating intent it is unsure of ("is this
+        # tent big enough for 2 persons?" read as request_human) needs the classifier, the
+        # anger score or a sensitive topic to agree.
         unsure = intent in ("complain", "request_human") and (
             (confidence is not None and confidence < w.complaint_confidence)
             # Thanks read as a complaint ("MERCI KHEILI KHOOBE!!!"): the classifier decides.

@@ -293,7 +293,9 @@ def test_nlg(client, body, authorization, content_type):
 
 TICKET_IDS = st.one_of(
     st.sampled_from(["TICKET", "TICKET", "TICKET", "0", "-1", "99999999999999999999999", "²", "١"]),
-    st.text(min_size=1, max_size=12),
+    # "." and ".." are dot segments every client and server removes (RFC 3986 5.2.4):
+    # "/tickets/./claim" is another route, not an odd ticket id.
+    st.text(min_size=1, max_size=12).filter(lambda t: t not in (".", "..")),
     st.integers(0, 2**64).map(str),
 )
 AGENT_ROUTES = [

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.handoff.hours import HoursError, WorkingHours, local_time
+from bot.handoff.hours import HoursError, WorkingHours, local_time, zone
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # 2026-11-23 is a Monday.
@@ -45,3 +45,8 @@ def test_several_spans_and_wrapping_day_ranges():
 def test_unreadable_hours_say_what_is_wrong(text, zone, says):
     with pytest.raises(HoursError, match=says):
         WorkingHours.parse(text, zone)
+
+
+def test_a_time_zone_name_too_long_for_a_file_is_an_unknown_zone():
+    with pytest.raises(HoursError, match="unknown time zone"):
+        zone("Z" * 300)
