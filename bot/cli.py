@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--language", help="only conversations in this language, e.g. nl")
     report.add_argument("--channel", help="only this channel, e.g. telegram")
     report.add_argument("--charts", type=Path, metavar="DIR", help="write PNG charts here")
+    report.add_argument(
+        "what",
+        nargs="?",
+        choices=["unanswered"],
+        help="unanswered: what the bot did not understand, grouped, per language",
+    )
+    report.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="with unanswered: groups per language"
+    )
     args = parser.parse_args(argv)
     if args.command == "version":  # also when the configuration is broken
         from bot.version import run
@@ -136,6 +145,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.erase import run_erase
 
         return run_erase(settings, args.sender)
+    if args.command == "report" and args.what == "unanswered":
+        from bot.unanswered.report import run_unanswered
+
+        if args.charts is not None:
+            print("report unanswered: --charts is for the figures report", file=sys.stderr)
+            return 2
+        return run_unanswered(settings, args.since, args.language, args.channel, args.limit)
     if args.command == "report":
         from bot.metrics.report import run_report
 

@@ -135,11 +135,37 @@ tickets = Table(
     Column("after_hours", Integer, nullable=False, default=0),
     Column("follow_up_email", String(254)),
     Column("sla_due_at", DateTime, nullable=False),
+    # When the SLA warning is due, and when the warning and the breach alert went out
+    # (bot/handoff/sla.py; revision 0002).
+    Column("sla_warn_at", DateTime),
+    Column("sla_warned_at", DateTime),
+    Column("sla_breach_alerted_at", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("assigned_at", DateTime),
     Column("first_response_at", DateTime),
     Column("resolved_at", DateTime),
     Column("csat", Integer),
+)
+
+# Which gateway replica runs each background job, until when (bot/leases.py; revision 0003).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+# What leads and agents are alerted to (bot/alerts.py): SLA warnings and breaches. The
+# console pushes new rows to every agent; the webhook got each once.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # sla_warning | sla_breach | surge
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE")),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
 )
 
 # Survey questions the bot asked and their answers (bot/surveys/): one row per question.
@@ -169,6 +195,88 @@ surveys = Table(
     Column("reason_en", Text),
     Column("asked_at", DateTime, nullable=False, index=True),
     Column("answered_at", DateTime),
+)
+
+# Incidents (bot/incidents/): a problem many customers share, and the notice a lead
+# published about it, told to every customer who asks about its intent (revision 0004).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("intent", String(64), nullable=False),  # the topic: "faq/payment_methods"
+    Column("status", String(8), nullable=False),  # open | closed
+    # What the lead wrote, in their language; each language's version is in incident_texts.
+    Column("text", Text, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("opened_by", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("closed_by", Integer, ForeignKey("agents.id")),
+    Column("closed_at", DateTime),
+    Column("close_text", Text),  # the lead's words added to "it is fixed", if any
+)
+
+# One open incident per intent, whichever replica publishes (two leads at once).
+OPEN_INCIDENT_INDEX = Index(
+    "uq_incidents_open_intent",
+    incidents.c.intent,
+    unique=True,
+    sqlite_where=incidents.c.status == "open",
+    postgresql_where=incidents.c.status == "open",
+)
+
+# An incident's notice (kind "notice") and closing words ("fixed") per language: the
+# lead's own version (origin "lead") or a machine translation of theirs ("machine").
+incident_texts = Table(
+    "incident_texts",
+    metadata,
+    Column(
+        "incident_id",
+        Integer,
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(8), primary_key=True),  # notice | fixed
+    Column("language", String(16), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("origin", String(8), nullable=False),  # lead | machine
+)
+
+# The customers told of an incident: the row is the claim (nobody is told twice), and
+# closing tells each of them once that it is fixed (fixed_told_at).
+incident_customers = Table(
+    "incident_customers",
+    metadata,
+    Column(
+        "incident_id",
+        Integer,
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("language", String(16), nullable=False),
+    Column("told_at", DateTime, nullable=False),
+    Column("fixed_told_at", DateTime),
+)
+
+# When leads were last alerted to a surge of customers about an intent: the UPDATE or
+# INSERT that moves it is the claim, so several replicas alert once per window.
+surge_alerts = Table(
+    "surge_alerts",
+    metadata,
+    Column("intent", String(64), primary_key=True),
+    Column("alerted_at", DateTime, nullable=False),
+)
+
+# Counting customers about one intent in the last minutes (bot/incidents/surge.py), on
+# every customer message.
+MESSAGE_INTENT_INDEX = Index(
+    "ix_messages_intent_created_at", messages.c.intent, messages.c.created_at
 )
 
 # The few messages still waiting for an answer, for the retry sweep (bot/retry.py).

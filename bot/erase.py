@@ -53,9 +53,11 @@ from sqlalchemy.sql.expression import TableClause
 
 from bot.channels.telegram.updates import chat_of_sender
 from bot.db import (
+    alerts,
     conversations,
     database,
     email_threads,
+    incident_customers,
     messages,
     meta_inbound,
     meta_outbound,
@@ -261,6 +263,8 @@ async def _erase_conversation(connection: AsyncConnection, conversation_id: int)
     notes = await connection.execute(
         delete(ticket_notes).where(ticket_notes.c.ticket_id.in_(its_tickets))
     )
+    # Alerts name a ticket (its number, priority, channel), never what the customer wrote.
+    await connection.execute(delete(alerts).where(alerts.c.ticket_id.in_(its_tickets)))
     # Links first (forget), then the rows they point at.
     memory = await forget(connection, entries, conversation_id)
     files = await connection.execute(
@@ -268,6 +272,10 @@ async def _erase_conversation(connection: AsyncConnection, conversation_id: int)
     )
     asked = await connection.execute(
         delete(surveys).where(surveys.c.conversation_id == conversation_id)
+    )
+    # Which incidents this customer was told of (bot/incidents/): the notices stay.
+    await connection.execute(
+        delete(incident_customers).where(incident_customers.c.conversation_id == conversation_id)
     )
     said = await connection.execute(
         delete(messages).where(messages.c.conversation_id == conversation_id)

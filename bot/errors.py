@@ -61,6 +61,20 @@ class Unavailable(TolkError):
     or busy: nothing was done, and the same request may work shortly."""
 
 
+class LimiterUnavailable(Unavailable):
+    """The shared store of rate limits (Redis, bot/redis_limiter.py) does not answer, so
+    nothing can be counted. Customers' limits then count per replica instead
+    (`FallbackRateLimiter`); the console login refuses (503) rather than guess unlimited."""
+
+    MESSAGE = (
+        "limits cannot be checked right now (their shared store is unreachable); "
+        "please retry shortly"
+    )
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(self.MESSAGE, detail=detail)
+
+
 class UpstreamFailed(Unavailable):
     """Something the gateway depends on answered, but with an error (Telegram refused to
     give a file)."""

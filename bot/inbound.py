@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass, field, replace
 
 from bot.db import utcnow
 from bot.erase import Eraser
 from bot.handoff.service import HandoffService
+from bot.incidents.service import Incidents
 from bot.language import LanguageChooser
 from bot.privacy import Command, notice_key, privacy_command
 from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
@@ -22,6 +24,7 @@ from bot.settings import PIVOT_LANGUAGE, Settings
 from bot.speaker import Speaker
 from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
 from bot.surveys.service import Surveys
+from bot.telemetry import Telemetry
 from bot.translation.backends import TranslatorError
 from bot.translation.service import TranslationService
 from tolk_core.language_names import NAMES, named_languages, own_name
@@ -62,6 +65,9 @@ class Outcome:
     handoff: dict | None = None
     # Where each message is stored (the web chat uses them not to show one twice).
     seqs: list[int] = field(default_factory=list)
+    # What became of the customer's message (bot/store.py statuses: answered, failed,
+    # to_agent, unsupported), or "duplicate" for one received before.
+    status: str = "answered"
 
     def as_json(self, sender: str) -> dict:
         return {
@@ -78,6 +84,7 @@ class Outcome:
             [*self.messages, *later.messages],
             later.handoff or self.handoff,
             [*self.seqs, *later.seqs],
+            later.status,
         )
 
 
@@ -105,6 +112,8 @@ class Gateway:
         eraser: Eraser | None = None,
         retry: RetryPolicy | None = None,
         surveys: Surveys | None = None,
+        telemetry: Telemetry | None = None,
+        incidents: Incidents | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy.from_settings(settings)
@@ -116,6 +125,9 @@ class Gateway:
         self.handoff = handoff
         self.eraser = eraser
         self.surveys = surveys
+        self.telemetry = telemetry
+        # Notices of incidents (bot/incidents/): told before the answer to who asks.
+        self.incidents = incidents
 
     def reachable(self, language: str) -> bool:
         """Whether the bot can hold a conversation in `language` now."""
@@ -127,8 +139,22 @@ class Gateway:
         return await self.speaker.say(key, language, about)
 
     async def handle(self, inbound: Inbound) -> Outcome:
+        start = time.perf_counter()
+        outcome = await self._handle(inbound)
+        if self.telemetry is not None:
+            status = "handoff" if outcome.handoff and outcome.status == "answered" else None
+            self.telemetry.message(
+                inbound.channel,
+                outcome.language,
+                status or outcome.status,
+                time.perf_counter() - start,
+            )
+        return outcome
+
+    async def _handle(self, inbound: Inbound) -> Outcome:
         received, replayed = await self._receive(inbound)
         if replayed is not None:
+            replayed.status = "duplicate"
             return replayed
         # Older messages still unanswered (Rasa was down) are answered first, so that the
         # customer reads answers in the order they asked; while one stays unanswered, this
@@ -228,6 +254,10 @@ class Gateway:
             # "hoi" or "hello" alone: answered in the likeliest language, the others offered
             # before the answer (after the disclosure), so the answer stays the last word.
             replies.append(await self._other_languages(language))
+        if self.incidents is not None and status == "answered":
+            # Rasa's /nlg call noted the message's intent: an open incident about it is
+            # told first, once per conversation.
+            replies.extend(await self.incidents.on_message(conversation, seq, language))
         replies.extend(answers)
         if handoff is not None:
             return await self._hand_off(
@@ -254,6 +284,8 @@ class Gateway:
         intent: str | None,
     ) -> Outcome:
         placement = await self.handoff.open(conversation, language, reason or "request", intent)
+        if self.telemetry is not None:
+            self.telemetry.handoff(conversation.channel, language, reason or "request")
         outcome = await self._finish(
             conversation, seq, "answered", [*replies, *placement.messages], language
         )
@@ -525,4 +557,4 @@ class Gateway:
             # Answered by another try meanwhile, or a retry failed for a message the
             # customer was told about already: nothing new for them.
             replies = []
-        return Outcome(language, replies, seqs=seqs)
+        return Outcome(language, replies, seqs=seqs, status=status)

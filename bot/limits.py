@@ -9,7 +9,8 @@
 The Telegram webhook has no per-address limit (Telegram posts everyone's updates from a
 few addresses of its own) and gets no 429 (Telegram would retry and finally drop the
 update): its chats are paced instead, see `pace`. The buckets live behind `RateLimiter`
-(bot/ratelimit.py), in this process for now.
+(bot/ratelimit.py): in this process, or with TOLK_REDIS_URL in Redis, shared by every
+replica and counted here again while Redis is down (bot/app.py `_limiters`).
 """
 
 from __future__ import annotations

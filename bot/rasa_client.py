@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 
 from tolk_core.signals import Signal, SignalError, parse
+
+if TYPE_CHECKING:
+    from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,10 @@ class RasaClient:
         actions_url: str,
         timeout: float,
         secret: str | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._session = session
+        self._telemetry = telemetry
         # Rasa's channel answers the gateway only (rasa_channels/gateway.py).
         self._headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         self._rasa_url = rasa_url
@@ -50,6 +57,17 @@ class RasaClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
+        start = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            messages = await self._send(sender, text, metadata)
+            outcome = "ok"
+            return messages
+        finally:
+            if self._telemetry is not None:
+                self._telemetry.rasa_call(outcome, time.perf_counter() - start)
+
+    async def _send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
         payload = {"sender": sender, "message": text, "metadata": metadata}
         try:
             async with self._session.post(

@@ -6,8 +6,10 @@ whose bucket has filled up again is the same as no key at all and is forgotten; 
 on keys bounds memory when a flood invents new keys.
 
 `MemoryRateLimiter` keeps the buckets in this process; `RateLimiter` is the interface the
-web layer uses, so that a shared store (Redis, for several replicas) can take its place.
-Nothing here knows HTTP: callers turn a wait into their own answer (429, a pause).
+web layer uses, so that a shared store (Redis for several replicas, bot/redis_limiter.py)
+can take its place, and `FallbackRateLimiter` falls back on this process's buckets while
+that store is unreachable. Nothing here knows HTTP: callers turn a wait into their own
+answer (429, a pause).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from bot.errors import LimiterUnavailable
 
 _UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*$")
@@ -115,3 +119,34 @@ class MemoryRateLimiter:
             if full_at > now and len(buckets) <= self.max_keys:
                 break
             del buckets[oldest]
+
+
+class FallbackRateLimiter:
+    """`shared` (Redis) while it answers; while it raises `LimiterUnavailable`, `local`
+    (this process's memory) instead. For customers' limits: a Redis outage must not stop
+    the service, and each replica still limits a flood as a lone replica would, so the
+    worst case is the budget times the number of replicas, never unlimited. (Console
+    logins use the shared limiter directly and are refused meanwhile: bot/app.py.)"""
+
+    def __init__(self, shared: RateLimiter, local: RateLimiter) -> None:
+        self.shared = shared
+        self.local = local
+
+    async def hit(self, scope: str, key: str, rate: Rate) -> float:
+        try:
+            return await self.shared.hit(scope, key, rate)
+        except LimiterUnavailable:
+            return await self.local.hit(scope, key, rate)
+
+    async def wait(self, scope: str, key: str, rate: Rate) -> float:
+        try:
+            return await self.shared.wait(scope, key, rate)
+        except LimiterUnavailable:
+            return await self.local.wait(scope, key, rate)
+
+    async def forget(self, scope: str, key: str) -> None:
+        await self.local.forget(scope, key)
+        try:
+            await self.shared.forget(scope, key)
+        except LimiterUnavailable:
+            pass  # nothing there can be forgotten now; the bucket runs out by itself

@@ -9,7 +9,10 @@ from bot.console import views as console
 from bot.content_reload import reload_content
 from bot.handoff import api as agent_api
 from bot.health import healthz, livez, readyz
+from bot.incidents import api as incidents_api
 from bot.nlg import nlg
+from bot.telemetry import metrics
+from bot.unanswered import api as unanswered_api
 
 
 def setup_routes(app: web.Application) -> None:
@@ -19,6 +22,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/livez", livez)
+    app.router.add_get("/metrics", metrics)
     app.router.add_post("/nlg", nlg)
     agent_api.setup(app)
+    unanswered_api.setup(app)
+    incidents_api.setup(app)
     console.setup(app)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.handoff.sla import DEFAULT_WARN_AT, SlaPolicy, SlaPolicyError
 from bot.ratelimit import Rate, parse_rate
 from tolk_core import internal_secrets
 from tolk_core.config import SettingsError, positive
@@ -63,6 +65,17 @@ class Settings:
     # The share of conversations (0..1) asked the NPS question instead of CSAT/CES
     # (bot/surveys/nps.py); TOLK_NPS_SAMPLE.
     nps_sample: float = 0.1
+    # First-response targets per priority and channel (TOLK_SLA, bot/handoff/sla.py), and
+    # where alerts go besides the console.
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str | None = field(default=None, repr=False)
+    # Surges and incidents (bot/incidents/): leads are alerted when this many customers
+    # ask about one topic (intent) within so many minutes (also what makes a ticket hot);
+    # a notice published with "push" reaches those who asked in the last so many hours.
+    surge_count: int = 3
+    surge_minutes: int = 10
+    incident_push_hours: int = 24
     # Rasa's SQL tracker store (endpoints.yml), for erasing a customer's tracker.
     tracker_url: str | None = f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.db'}"
     telegram_token: str | None = None
@@ -99,6 +112,9 @@ class Settings:
     email_poll_seconds: float = 30.0
     # How often (seconds) the service looks for edited locales/*.yml and serves them.
     content_poll_seconds: float = 2.0
+    # Where agents' training-example drafts go for the content team's review
+    # (bot/unanswered/drafts.py); TOLK_NLU_DRAFTS. Never inside data/: a person decides.
+    nlu_drafts: Path = field(default=PROJECT_ROOT / "var" / "review" / "nlu-drafts.yml")
     # Behind a TLS-terminating reverse proxy: believe its X-Forwarded-Proto, so that
     # cookies are Secure (bot/tls.py). Off: anyone could send the header.
     trust_proxy: bool = False
@@ -111,12 +127,17 @@ class Settings:
     rate_new_conversations: Rate = _RATES["new_conversations"]
     login_failures: Rate = _RATES["login"]
     login_failures_per_address: Rate = _RATES["login_address"]
+    # TOLK_REDIS_URL: the rate limits and the login throttle live in Redis, shared by every
+    # gateway replica (bot/redis_limiter.py); unset, in this process. Has the password.
+    redis_url: str | None = field(default=None, repr=False)
     # Secrets between our own processes (tolk_core/internal_secrets.py); from_env always has
     # them, from the environment or var/secrets/. Unset, /nlg and the admin routes refuse.
     rasa_secret: str | None = field(default=None, repr=False)
     actions_secret: str | None = field(default=None, repr=False)
     nlg_secret: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
+    # Bearer token for GET /metrics from other hosts (bot/telemetry.py).
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -220,6 +241,7 @@ class Settings:
             rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
             actions_url=(get("TOLK_ACTIONS_URL", defaults.actions_url) or "").rstrip("/"),
             api_token=api_token,
+            metrics_token=get("TOLK_METRICS_TOKEN", None) or None,
             languages=languages,
             host=host,
             trust_proxy=_flag("TOLK_TRUST_PROXY", get("TOLK_TRUST_PROXY", None)),
@@ -232,7 +254,14 @@ class Settings:
             retry_attempts=number("TOLK_RETRY_ATTEMPTS", "retry_attempts", int),
             retention_days=number("TOLK_RETENTION_DAYS", "retention_days", int),
             nps_sample=_share("TOLK_NPS_SAMPLE", get("TOLK_NPS_SAMPLE", None), defaults.nps_sample),
+            sla=_sla(get("TOLK_SLA", None), get("TOLK_SLA_WARN_AT", None)),
+            alert_webhook_url=_webhook_url(get("TOLK_ALERT_WEBHOOK_URL", None)),
+            alert_webhook_secret=get("TOLK_ALERT_WEBHOOK_SECRET", None),
+            surge_count=number("TOLK_SURGE_COUNT", "surge_count", int),
+            surge_minutes=number("TOLK_SURGE_MINUTES", "surge_minutes", int),
+            incident_push_hours=number("TOLK_INCIDENT_PUSH_HOURS", "incident_push_hours", int),
             content_poll_seconds=number("TOLK_CONTENT_POLL_SECONDS", "content_poll_seconds", float),
+            nlu_drafts=_drafts_path(get("TOLK_NLU_DRAFTS", None), defaults.nlu_drafts),
             rate_per_sender=rate("TOLK_RATE_PER_SENDER", "rate_per_sender"),
             rate_per_address=rate("TOLK_RATE_PER_ADDRESS", "rate_per_address"),
             rate_reads_per_address=rate("TOLK_RATE_READS_PER_ADDRESS", "rate_reads_per_address"),
@@ -241,6 +270,7 @@ class Settings:
             login_failures_per_address=rate(
                 "TOLK_LOGIN_FAILURES_PER_ADDRESS", "login_failures_per_address"
             ),
+            redis_url=_redis_url(get("TOLK_REDIS_URL", None)),
         )
 
 
@@ -347,6 +377,61 @@ def _share(name: str, raw: str | None, default: float) -> float:
     if not 0 <= share <= 1:
         raise SettingsError(f"{name} must be from 0 to 1 (0.1 = one in ten), got {raw!r}")
     return share
+
+
+def _sla(raw: str | None, warn_at: str | None) -> SlaPolicy:
+    try:
+        share = float(warn_at) if warn_at is not None else DEFAULT_WARN_AT
+    except ValueError:
+        raise SettingsError(f"TOLK_SLA_WARN_AT must be a number, got {warn_at!r}") from None
+    try:
+        return SlaPolicy.parse(raw, share)
+    except SlaPolicyError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _webhook_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parsed = urllib.parse.urlsplit(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SettingsError(f"TOLK_ALERT_WEBHOOK_URL must be an http(s) URL, got {raw[:80]!r}")
+    return raw
+
+
+def _redis_url(raw: str | None) -> str | None:
+    """redis://[:password@]host[:port][/db], as scripts/stack.py reads it for Rasa too."""
+    if raw is None:
+        return None
+    parsed = urllib.parse.urlsplit(raw)
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as error:
+        raise SettingsError(f"TOLK_REDIS_URL has a bad port: {error}") from None
+    database = parsed.path.strip("/") or "0"
+    if parsed.scheme != "redis" or not parsed.hostname or not database.isdigit():
+        raise SettingsError(
+            f"TOLK_REDIS_URL must look like redis://[:password@]host:6379/0, got "
+            f"{parsed._replace(netloc=parsed.hostname or '').geturl()!r}"
+        )
+    return raw
+
+
+def _drafts_path(raw: str | None, default: Path) -> Path:
+    """TOLK_NLU_DRAFTS: a file (relative to the project) outside data/, which is training
+    data only a person edits."""
+    if raw is None:
+        return default
+    path = Path(raw).expanduser()
+    path = (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
+    if path.is_dir():
+        raise SettingsError(f"TOLK_NLU_DRAFTS must name a file, not the directory {raw!r}")
+    if path.is_relative_to((PROJECT_ROOT / "data").resolve()):
+        raise SettingsError(
+            "TOLK_NLU_DRAFTS must be outside data/: drafts are reviewed before they become "
+            "training data (default var/review/nlu-drafts.yml)"
+        )
+    return path
 
 
 def _rate(name: str, raw: str | None, default: Rate) -> Rate:

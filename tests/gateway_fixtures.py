@@ -94,6 +94,7 @@ def settings(tmp_path: Path, rasa_url: str) -> Settings:
         rasa_timeout=5,
         nlg_secret=NLG_SECRET,
         admin_token=ADMIN_TOKEN,
+        nlu_drafts=tmp_path / "review" / "nlu-drafts.yml",  # never the project's var/
     )
 
 

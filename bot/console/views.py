@@ -17,13 +17,15 @@ import math
 import re
 import time
 import weakref
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import HANDOFF, LIMITS, SESSIONS, SETTINGS
+from bot.appkeys import ALERTS, HANDOFF, LOGIN_LIMITER, SESSIONS, SETTINGS
 from bot.console.sessions import COOKIE, set_cookie
+from bot.db import utcnow
 from bot.errors import RateLimited, StoreUnavailable, TolkError, Unavailable
 from bot.handoff.agents import Agent
 from bot.handoff.service import HandoffService
@@ -37,6 +39,8 @@ PAGE = Path(__file__).resolve().parent.parent / "static" / "console.html"
 WRONG_LOGIN = "wrong name or password"
 # How often the live feed looks for changes, and how many resolved tickets it shows.
 TICK_SECONDS = 1.0
+# How far back a console that connects is shown alerts (bot/alerts.py).
+ALERTS_SHOWN = timedelta(hours=12)
 RESOLVED_SHOWN = 50
 # Close code telling the page to show the login form again (4000-4999: application codes).
 CLOSE_LOGGED_OUT = 4401
@@ -49,7 +53,8 @@ class LoginThrottle:
     """Failed console logins, counted per address and name together: a stranger guessing
     slows down only their own address on that name and cannot lock the agent out. More
     loosely per address across names, for one address trying many names. The buckets are
-    the shared limiter's (bot/ratelimit.py); the password hash is deliberately slow too."""
+    the login limiter's (bot/app.py `_limiters`: in Redis, shared by the replicas, when
+    TOLK_REDIS_URL is set; refusing while Redis is down); the password hash is slow too."""
 
     def __init__(self, limiter: RateLimiter, per_name: Rate, per_address: Rate) -> None:
         self.limiter = limiter
@@ -132,7 +137,7 @@ def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
     app[CONSOLE] = Console(
         LoginThrottle(
-            app[LIMITS].limiter, settings.login_failures, settings.login_failures_per_address
+            app[LOGIN_LIMITER], settings.login_failures, settings.login_failures_per_address
         )
     )
     app.router.add_get("/console", page)
@@ -323,6 +328,7 @@ class Feed:
         self._last_seen = -math.inf
         self._queue: str | None = None
         self._ticket: str | None = None
+        self._alert = 0  # the last alert sent
         self._trouble = False
         self.closing = False
 
@@ -396,6 +402,11 @@ class Feed:
         if encoded != self._queue:
             self._queue = encoded
             await self.send({"type": "queue", "tickets": tickets})
+        # On connecting, the alerts of the last hours; then each new one, on every replica.
+        alerts = await self.app[ALERTS].after(self._alert, since=utcnow() - ALERTS_SHOWN)
+        if alerts:
+            self._alert = alerts[-1].id
+            await self.send({"type": "alerts", "alerts": [a.as_json() for a in alerts]})
         watching = self.watching
         if watching is None:
             return

@@ -22,6 +22,7 @@ from bot.errors import Conflict, Gone, NotFound, Unavailable
 from bot.handoff.agents import Agent, AgentStore
 from bot.handoff.hours import local_time
 from bot.handoff.routing import pick_agent, team_at_work, team_opening, wait_minutes
+from bot.handoff.sla import SlaPolicy
 from bot.handoff.tickets import Ticket, TicketStore
 from bot.rasa_client import BotMessage
 from bot.speaker import Speaker
@@ -55,11 +56,20 @@ _SUMMARY_LENGTH = 280
 @dataclass(frozen=True)
 class HandoffPolicy:
     presence: timedelta = timedelta(seconds=60)
-    sla_hot: timedelta = timedelta(minutes=5)
-    sla_cold: timedelta = timedelta(minutes=30)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)  # first-response targets
     surge_window: timedelta = timedelta(minutes=10)
     surge_count: int = 3
     repeat_window: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the team has on its plate now (/metrics)."""
+
+    queued: dict[str, int]
+    assigned: int
+    breached: int
+    agents_online: int
 
 
 @dataclass
@@ -119,7 +129,7 @@ class HandoffService:
         after_hours = not team_at_work(team, now)
         opening = team_opening(team, now) if after_hours else None
         start = opening[0].replace(tzinfo=None) if opening else now
-        sla = self.policy.sla_hot if priority == "hot" else self.policy.sla_cold
+        warn_at, due_at = self.policy.sla.times(priority, conversation.channel, start)
         ticket, new = await self.tickets.create(
             conversation_id=conversation.id,
             status="queued",
@@ -131,7 +141,8 @@ class HandoffService:
             channel=conversation.channel,
             summary=await self._summary(conversation, reason, intent),
             after_hours=int(after_hours),
-            sla_due_at=start + sla,
+            sla_due_at=due_at,
+            sla_warn_at=warn_at,
             created_at=now,
         )
         if not new:  # opened by another request at the same moment
@@ -191,6 +202,12 @@ class HandoffService:
         await self.agents.touch(agent.id, self.clock())
         if not was_online:
             await self.dispatch()
+
+    async def load(self) -> Load:
+        now = self.clock()
+        figures = await self.tickets.open_figures(now)
+        online = sum(agent.online(now, self.policy.presence) for agent in await self.agents.all())
+        return Load(figures.queued, figures.assigned, figures.breached, online)
 
     async def listed(self, status: str | None) -> list[dict]:
         """Tickets as JSON; queued ones with their position and wait. The store lists the

@@ -13,6 +13,15 @@ from bot.errors import Conflict
 
 OPEN = ("queued", "assigned")
 STATUSES = ("queued", "assigned", "resolved")
+
+
+@dataclass(frozen=True)
+class OpenFigures:
+    queued: dict[str, int]  # by the ticket's language
+    assigned: int
+    breached: int  # open, past the SLA, no agent has answered yet
+
+
 # Hot tickets first, then oldest first.
 _PRIORITY_RANK = {"hot": 0, "cold": 1}
 
@@ -43,6 +52,7 @@ class Ticket:
     first_response_at: datetime | None
     resolved_at: datetime | None
     csat: int | None
+    sla_warn_at: datetime | None = None  # None for tickets opened before revision 0002
 
     @property
     def open(self) -> bool:
@@ -125,6 +135,7 @@ def _ticket(row) -> Ticket:
         first_response_at=row.first_response_at,
         resolved_at=row.resolved_at,
         csat=row.csat,
+        sla_warn_at=row.sla_warn_at,
     )
 
 
@@ -205,6 +216,60 @@ class TicketStore:
                 .group_by(tickets.c.agent_id)
             )
             return {agent_id: count for agent_id, count in rows}
+
+    async def open_figures(self, now: datetime) -> OpenFigures:
+        """Counted by the database: /metrics asks on every scrape, queues can be long."""
+        async with self._engine.connect() as connection:
+            queued = await connection.execute(
+                select(tickets.c.language, func.count())
+                .where(tickets.c.status == "queued")
+                .group_by(tickets.c.language)
+            )
+            assigned = await connection.scalar(
+                select(func.count()).where(tickets.c.status == "assigned")
+            )
+            breached = await connection.scalar(
+                select(func.count()).where(
+                    tickets.c.status.in_(OPEN),
+                    tickets.c.first_response_at.is_(None),
+                    tickets.c.sla_due_at < now,
+                )
+            )
+            return OpenFigures(dict(queued.all()), assigned or 0, breached or 0)
+
+    async def sla_alerts_due(self, now: datetime) -> tuple[list[Ticket], list[Ticket]]:
+        """(warnings, breaches) not yet alerted, for open tickets no agent has answered."""
+        unanswered = and_(tickets.c.status.in_(OPEN), tickets.c.first_response_at.is_(None))
+        async with self._engine.connect() as connection:
+            warnings = await connection.execute(
+                _query().where(
+                    unanswered,
+                    tickets.c.sla_warn_at <= now,
+                    tickets.c.sla_due_at > now,
+                    tickets.c.sla_warned_at.is_(None),
+                )
+            )
+            warned = [_ticket(row) for row in warnings]
+            breaches = await connection.execute(
+                _query().where(
+                    unanswered,
+                    tickets.c.sla_due_at <= now,
+                    tickets.c.sla_breach_alerted_at.is_(None),
+                )
+            )
+            return warned, [_ticket(row) for row in breaches]
+
+    async def claim_sla_alert(self, ticket_id: int, kind: str, now: datetime) -> bool:
+        """Whether this caller sends the ticket's `kind` alert ("warning" or "breach"):
+        the first to mark it does, so with several replicas exactly one sends it."""
+        column = tickets.c.sla_warned_at if kind == "warning" else tickets.c.sla_breach_alerted_at
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(tickets)
+                .where(tickets.c.id == ticket_id, column.is_(None))
+                .values({column.name: now})
+            )
+        return result.rowcount == 1
 
     async def recent_handling_times(self, limit: int = 20) -> list[timedelta]:
         async with self._engine.connect() as connection:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.translation.backends import (
     Backend,
@@ -23,6 +23,9 @@ from bot.translation.backends import (
     TranslatorRejected,
     TranslatorUnavailable,
 )
+
+if TYPE_CHECKING:
+    from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,10 @@ class ResilientTranslator:
         breaker_reset: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.backend = backend
+        self._telemetry = telemetry
         self._timeout = timeout
         self._retries = retries
         self._backoff = backoff
@@ -143,6 +148,21 @@ class ResilientTranslator:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     async def _attempt(self, texts: list[str], source: str, target: str) -> list[str]:
+        start = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            result = await self._timed_attempt(texts, source, target)
+            outcome = "ok"
+            return result
+        except TranslatorRejected:
+            outcome = "rejected"
+            raise
+        finally:
+            if self._telemetry is not None:
+                seconds = time.perf_counter() - start
+                self._telemetry.translator_call(self.backend.info.name, outcome, seconds)
+
+    async def _timed_attempt(self, texts: list[str], source: str, target: str) -> list[str]:
         try:
             result = await asyncio.wait_for(
                 _in_daemon_thread(self.backend.translate, texts, source, target), self._timeout

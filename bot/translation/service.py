@@ -6,11 +6,15 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.translation.backends import TranslatorUnavailable
 from bot.translation.masking import Masked, Masker
 from bot.translation.memory import MACHINE, TranslationMemory
 from bot.translation.resilience import ResilientTranslator
+
+if TYPE_CHECKING:
+    from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +31,12 @@ class TranslationService:
         translator: ResilientTranslator | None,
         memory: TranslationMemory,
         masker: Masker,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.translator = translator
         self.memory = memory
         self.masker = masker
+        self._telemetry = telemetry
 
     @property
     def available(self) -> bool:
@@ -60,6 +66,8 @@ class TranslationService:
         keys = list(dict.fromkeys(m.text for m in masked if m.text.strip()))
         known = await self.memory.lookup(keys, source, target, conversation_id)
         missing = [key for key in keys if key not in known]
+        if self._telemetry is not None:
+            self._telemetry.memory_lookups(hits=len(keys) - len(missing), misses=len(missing))
         if missing:
             if self.translator is None:
                 raise TranslatorUnavailable("no machine translator configured")

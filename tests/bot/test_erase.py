@@ -22,10 +22,14 @@ from actions.shop.tables import metadata as action_server_metadata
 from actions.shop.verification import MAX_FAILURES, Verifier, verification_failures
 from bot.db import (
     agents,
+    alerts,
     conversations,
     create_engine,
     create_schema,
     email_threads,
+    incident_customers,
+    incident_texts,
+    incidents,
     messages,
     meta_inbound,
     meta_outbound,
@@ -49,6 +53,7 @@ NOT_A_CUSTOMERS = {
     "agents": "the support team",
     "console_sessions": "agents' logins",
     "schema_migrations": "the schema's version",
+    "leases": "which gateway replica runs a background job",
     # Failed checks per order and hashed address, whoever asked (no conversation in it):
     # a throttle an erasure must not reset; pruned after an hour anyway.
     "verification_throttle": "throttle",
@@ -62,8 +67,15 @@ NOT_A_CUSTOMERS = {
     "shop_emails": "shop",
     # The IMAP read position per mailbox (bot/channels/email/imap.py): UIDs, no one's data.
     "email_mailboxes": "mail server",
+    # What leads published about a problem many customers share (bot/incidents/), for
+    # everyone; who was told is in incident_customers.
+    "incidents": "the team's notices",
+    "incident_texts": "the team's notices, per language",
+    # Topics leads were alerted to, by intent name and time: no one's words.
+    "surge_alerts": "topics, not customers",
 }
 CUSTOMERS = {
+    "alerts",
     "conversations",
     "messages",
     "tickets",
@@ -74,6 +86,7 @@ CUSTOMERS = {
     "meta_inbound",
     "meta_outbound",
     "email_threads",
+    "incident_customers",
     "verification_failures",
     "translation_memory",
     "translation_memory_uses",
@@ -191,6 +204,11 @@ async def fill(engine, sender: str, chat: int, agent_id: int, memory, when=None)
             )
         )
         await connection.execute(
+            alerts.insert().values(
+                kind="sla_breach", ticket_id=ticket_id, text="no reply", created_at=when
+            )
+        )
+        await connection.execute(
             surveys.insert().values(
                 conversation_id=conversation_id,
                 kind="nps",
@@ -261,6 +279,36 @@ async def fill(engine, sender: str, chat: int, agent_id: int, memory, when=None)
                 created_at=when,
             )
         )
+        # Told of an incident (bot/incidents/): the notice stays, the customer's link goes.
+        incident_id = (
+            await connection.execute(
+                incidents.insert().values(
+                    intent=f"faq/topic_{chat}",
+                    status="open",
+                    text="Payments fail right now",
+                    language="en",
+                    opened_by=agent_id,
+                    opened_at=when,
+                )
+            )
+        ).inserted_primary_key[0]
+        await connection.execute(
+            incident_texts.insert().values(
+                incident_id=incident_id,
+                kind="notice",
+                language="en",
+                text="Payments fail right now",
+                origin="lead",
+            )
+        )
+        await connection.execute(
+            incident_customers.insert().values(
+                incident_id=incident_id,
+                conversation_id=conversation_id,
+                language="en",
+                told_at=when,
+            )
+        )
     # Memory: one entry only this customer's text made, one everybody says.
     own, shared = f"Ik ben [[1]] uit {chat}", "Waar is mijn pakket?"
     await memory.store(
@@ -291,12 +339,16 @@ async def of(engine, conversation_id: int, chat: int, sender: str) -> dict[str, 
         "ticket_notes": ticket_notes.c.ticket_id.in_(
             select(tickets.c.id).where(tickets.c.conversation_id == conversation_id)
         ),
+        "alerts": alerts.c.ticket_id.in_(
+            select(tickets.c.id).where(tickets.c.conversation_id == conversation_id)
+        ),
         "telegram_files": telegram_files.c.conversation_id == conversation_id,
         "telegram_updates": telegram_updates.c.chat_id == chat,
         "verification_failures": verification_failures.c.sender == sender,
         "meta_inbound": meta_inbound.c.sender == sender,
         "meta_outbound": meta_outbound.c.sender == sender,
         "email_threads": email_threads.c.sender == sender,
+        "incident_customers": incident_customers.c.conversation_id == conversation_id,
         "translation_memory_uses": own,
         "translation_memory": translation_memory.c.source_text.contains(str(chat)),
     }

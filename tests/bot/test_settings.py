@@ -52,3 +52,19 @@ def test_the_proxy_is_trusted_only_when_told():
     assert Settings.from_env({"TOLK_TRUST_PROXY": "false"}).trust_proxy is False
     with pytest.raises(SettingsError, match="TOLK_TRUST_PROXY"):
         Settings.from_env({"TOLK_TRUST_PROXY": "maybe"})
+
+
+def test_drafts_go_to_a_review_file_outside_data(tmp_path):
+    from tolk_core.project import PROJECT_ROOT
+
+    default = Settings.from_env({}).nlu_drafts
+    assert default == PROJECT_ROOT / "var" / "review" / "nlu-drafts.yml"
+    chosen = Settings.from_env({"TOLK_NLU_DRAFTS": str(tmp_path / "drafts.yml")})
+    assert chosen.nlu_drafts == (tmp_path / "drafts.yml").resolve()
+    relative = Settings.from_env({"TOLK_NLU_DRAFTS": "var/review/other.yml"}).nlu_drafts
+    assert relative == (PROJECT_ROOT / "var" / "review" / "other.yml").resolve()
+    for inside in ("data/nlu/drafts.yml", "var/../data/x.yml", str(PROJECT_ROOT / "data" / "d")):
+        with pytest.raises(SettingsError, match="TOLK_NLU_DRAFTS must be outside data/"):
+            Settings.from_env({"TOLK_NLU_DRAFTS": inside})
+    with pytest.raises(SettingsError, match="must name a file"):
+        Settings.from_env({"TOLK_NLU_DRAFTS": str(tmp_path)})

@@ -89,6 +89,7 @@ def live(tmp_path_factory) -> Iterator[LiveService]:
     base = Settings(
         database_url=f"sqlite:///{directory / 'tolk.db'}",
         tracker_url=f"sqlite:///{directory / 'rasa-tracker.db'}",
+        nlu_drafts=directory / "review" / "nlu-drafts.yml",
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PTB_TIMEDELTA", "true")  # as bot/cli.py does

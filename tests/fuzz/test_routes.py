@@ -14,6 +14,7 @@ import string
 import time
 
 import requests
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -366,6 +367,143 @@ def test_agent_api(client, live, route, ticket, body, status, token, content_typ
         assert delivered in [m["text"] for m in history if m["from"] == "agent"]
 
 
+# Incidents (bot/incidents/) ------------------------------------------------------------
+
+
+INCIDENT_IDS = st.one_of(
+    st.sampled_from(["INCIDENT"] * 4 + ["0", "-1", "99999999999999999999999", "²", "١"]),
+    st.text(min_size=1, max_size=12).filter(lambda t: t not in (".", "..")),
+    st.integers(0, 2**64).map(str),
+)
+INCIDENT_INTENTS = st.sampled_from(
+    ["faq/payment_methods", "track_order", "faq/shipping_time", "greet", "", "a" * 65, "Faq/X"]
+)
+_INCIDENTS: list[int] = []
+
+
+@fuzz(60)
+@given(
+    action=st.sampled_from(["publish", "publish", "list", "close", "close"]),
+    incident=INCIDENT_IDS,
+    body=st.one_of(
+        # Well-formed often enough that incidents are published (and pushed, and closed).
+        st.fixed_dictionaries(
+            {"intent": st.sampled_from(["faq/payment_methods", "track_order"]), "text": texts()},
+            optional={"push": st.booleans(), "texts": st.dictionaries(LANGUAGES, texts())},
+        ).map(encoded),
+        bodies(
+            {"intent": INCIDENT_INTENTS, "text": texts()},
+            {
+                "language": LANGUAGES,
+                "push": st.booleans(),
+                "texts": st.dictionaries(LANGUAGES, texts(), max_size=3),
+            },
+        ),
+    ),
+    status=_optional(st.sampled_from(["open", "closed", "", "x", "OPEN"])),
+    token=st.sampled_from(["AGENT"] * 6 + [None, "", "wrong"]),
+    content_type=st.sampled_from(CONTENT_TYPES),
+)
+def test_incidents(client, live, action, incident, body, status, token, content_type):
+    headers = {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {live.agent_token if token == 'AGENT' else token}"
+    if action == "list":
+        client.call(
+            "GET",
+            "/api/v1/agent/incidents",
+            params={"status": status} if status is not None else None,
+            headers=headers,
+            content_type=None,
+        )
+        return
+    if action == "close":
+        known = str(_INCIDENTS[-1]) if _INCIDENTS else "1"
+        client.call(
+            "POST",
+            "/api/v1/agent/incidents/{incident}/close",
+            path={"incident": known if incident == "INCIDENT" else incident},
+            body=body,
+            content_type=content_type,
+            headers=headers,
+        )
+        return
+    answer = client.call(
+        "POST", "/api/v1/agent/incidents", body=body, content_type=content_type, headers=headers
+    )
+    if answer.status == 201:
+        _INCIDENTS.append(answer.json["id"])
+        listed = client.call(
+            "GET",
+            "/api/v1/agent/incidents",
+            params={"status": "open"},
+            headers=headers,
+            content_type=None,
+        )
+        assert answer.json["id"] in [found["id"] for found in listed.json["incidents"]]
+
+
+# What the bot did not understand (bot/unanswered/) -------------------------------------
+
+
+UNANSWERED_QUERIES = st.one_of(
+    st.just({}),
+    # Mostly what the console asks, so that answers with groups are checked too.
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "since": st.sampled_from(["7d", "30m", "4w", "12h", "9999w", "0d", " 1 d "]),
+            "language": st.sampled_from(["en", "fa", "he", "xx", ""]),
+            "channel": st.sampled_from(["rest", "web", "telegram", "x" * 40]),
+            "limit": st.sampled_from(["1", "20", "100", "101", "0", "-1", "²", "1e3"]),
+        },
+    ),
+    st.dictionaries(
+        st.sampled_from(["since", "language", "channel", "limit", "x"]),
+        st.text(max_size=40),
+        max_size=4,
+    ),
+)
+INTENTS = st.sampled_from(
+    ["greet", "faq/shipping_time", "track_order", "Greet", "", "a" * 65, "track-order"]
+)
+
+
+@fuzz(60)
+@given(
+    drafting=st.booleans(),
+    query=UNANSWERED_QUERIES,
+    body=st.one_of(
+        # Well-formed often enough that drafts are written (any text), and anything else.
+        st.fixed_dictionaries(
+            {"text": texts(), "language": st.sampled_from(["en", "fa", "he"]), "intent": INTENTS}
+        ).map(encoded),
+        bodies({"text": texts(), "language": LANGUAGES, "intent": INTENTS}),
+    ),
+    token=st.sampled_from(["AGENT"] * 6 + [None, "", "wrong"]),
+    content_type=st.sampled_from(CONTENT_TYPES),
+)
+def test_unanswered(client, live, drafting, query, body, token, content_type):
+    headers = {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {live.agent_token if token == 'AGENT' else token}"
+    if not drafting:
+        client.call(
+            "GET", "/api/v1/agent/unanswered", params=query, headers=headers, content_type=None
+        )
+        return
+    answer = client.call(
+        "POST",
+        "/api/v1/agent/unanswered/drafts",
+        body=body,
+        content_type=content_type,
+        headers=headers,
+    )
+    if answer.status == 201:
+        stored = yaml.safe_load(live.settings.nlu_drafts.read_text(encoding="utf-8"))
+        assert answer.json["draft"] in stored, "a draft accepted but not in the review file"
+
+
 # Operators and orchestrators ----------------------------------------------------------
 
 
@@ -394,6 +532,29 @@ def test_admin_routes(client, route, authorization, body):
     )
     if path != "/api/v1/content/reload":
         assert answer.status == 200, answer.json  # the fakes are up
+
+
+# What a header may hold (aiohttp answers control characters itself, before any route).
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=80)
+
+
+@fuzz(30)
+@given(
+    authorization=_optional(HEADER_TEXT),
+    forwarded=_optional(HEADER_TEXT),
+    query=_optional(st.dictionaries(st.text(max_size=20), st.text(max_size=40), max_size=3)),
+)
+def test_metrics(client, authorization, forwarded, query):
+    headers = {"Authorization": authorization} if authorization else {}
+    if forwarded:
+        headers["X-Forwarded-For"] = forwarded
+    answer = client.call("GET", "/metrics", headers=headers, params=query, content_type=None)
+    # From this machine: read, but not through a proxy (no TOLK_METRICS_TOKEN here).
+    assert answer.status == (401 if forwarded else 200)
+    if answer.status == 200:
+        # Whatever strangers sent so far, the labels name routes, never paths or senders.
+        text = answer.raw.decode()
+        assert "/../" not in text and "rest-" not in text and "web-" not in text
 
 
 # Afterwards ---------------------------------------------------------------------------

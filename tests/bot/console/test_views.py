@@ -8,7 +8,7 @@ import json
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 
-from bot.appkeys import GATEWAY
+from bot.appkeys import ALERTS, GATEWAY
 from bot.console import views
 from bot.console.sessions import COOKIE, CSRF_HEADER
 from bot.ratelimit import MemoryRateLimiter, Rate
@@ -217,8 +217,13 @@ async def test_websocket_pushes_the_queue_and_a_watched_ticket(client, agent):
         first = await next_message(ws, "queue")
         assert first["tickets"] == []
         ticket = await open_ticket(client)
+        # Opening and assigning are two writes; a push may fall between them.
         queue = await next_message(
-            ws, "queue", until=lambda m: any(t["id"] == ticket for t in m["tickets"])
+            ws,
+            "queue",
+            until=lambda m: any(
+                t["id"] == ticket and t["status"] != "queued" for t in m["tickets"]
+            ),
         )
         listed = next(t for t in queue["tickets"] if t["id"] == ticket)
         assert listed["customer"]["sender"] == "rest-c1"  # the conversation key
@@ -322,3 +327,15 @@ async def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(
     )
     assert response.status == 200
     assert bool(response.cookies[COOKIE]["secure"]) is secure
+
+
+async def test_websocket_pushes_alerts_once_each(client, agent):
+    alerts = client.app[ALERTS]
+    earlier = await alerts.add("sla_breach", "SLA breached: ticket 7 had no reply", None)
+    await signed_in(client)
+    async with client.ws_connect("/console/ws", headers={"Origin": origin(client)}) as ws:
+        shown = await next_message(ws, "alerts")
+        assert [a["id"] for a in shown["alerts"]] == [earlier.id]  # the recent ones on connect
+        later = await alerts.add("sla_warning", "SLA warning: ticket 8 due in 1 min", None)
+        pushed = await next_message(ws, "alerts")
+        assert pushed["alerts"] == [later.as_json()]  # only the new one
