@@ -53,6 +53,7 @@ from bot.incidents.surge import SurgePolicy, SurgeWatch
 from bot.language import LanguageChooser
 from bot.leases import Leases
 from bot.limits import CustomerLimits, rate_limits
+from bot.metrics.report import load_charting
 from bot.outcomes import Outcomes
 from bot.periodic import Periodic
 from bot.rasa_client import RasaClient
@@ -141,6 +142,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     # Masking (translator and log redaction) loads spaCy on first use: 7 s of importing
     # that would stall the first customer, and with the GIL every other request too.
     await asyncio.to_thread(translation.masker.mask, "warm up", [])
+    await asyncio.to_thread(load_charting)  # the dashboard's charts (bot/metrics/api.py)
     retry = RetryPolicy.from_settings(settings)
     store = app[STORE] = Store(engine, retry)
     renderer = app[RENDERER] = Renderer(Catalogue.load(settings.locales_dir), translation)

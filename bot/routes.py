@@ -10,6 +10,7 @@ from bot.content_reload import reload_content
 from bot.handoff import api as agent_api
 from bot.health import healthz, livez, readyz
 from bot.incidents import api as incidents_api
+from bot.metrics import api as dashboard_api
 from bot.nlg import nlg
 from bot.telemetry import metrics
 from bot.unanswered import api as unanswered_api
@@ -27,4 +28,5 @@ def setup_routes(app: web.Application) -> None:
     agent_api.setup(app)
     unanswered_api.setup(app)
     incidents_api.setup(app)
+    dashboard_api.setup(app)
     console.setup(app)

@@ -4,6 +4,7 @@ figures as a text table, and as PNG charts (matplotlib, drawn off-screen) when a
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +38,9 @@ def _score(score: Score, headline: str) -> tuple[str, str]:
     return value, f"{score.answered} of {score.asked} asked answered"
 
 
-def table(found: Figures) -> str:
-    """The figures as aligned text lines, with the counts they are made of."""
+def rows(found: Figures) -> list[tuple[str, str, str]]:
+    """(figure, value, what it is made of), in the report's order: for the text table, the
+    console's dashboard and its CSV."""
     rows: list[tuple[str, str, str]] = [
         ("First response, bot (median / p90)", *_times(found.bot_first_response, "sessions")),
         ("First response, agent (median / p90)", *_times(found.agent_first_response, "tickets")),
@@ -78,8 +80,14 @@ def table(found: Figures) -> str:
         rows.append((f"  language {language}", str(count), "messages"))
     for channel, count in volume.by_channel.items():
         rows.append((f"  channel {channel}", str(count), "messages"))
+    return rows
+
+
+def table(found: Figures) -> str:
+    """The figures as aligned text lines, with the counts they are made of."""
     lines = [f"Tolk report: {found.query.describe()}", ""]
-    lines += [f"{name:<{_WIDTH}} {value:>14}   {basis}".rstrip() for name, value, basis in rows]
+    lines += [f"{name:<{_WIDTH}} {v:>14}   {basis}".rstrip() for name, v, basis in rows(found)]
+    volume = found.volume
     busy = {hour: n for hour, n in volume.by_hour.items() if n}
     if busy:
         lines.append("  by hour (UTC): " + ", ".join(f"{h:02d}h {n}" for h, n in busy.items()))
@@ -90,50 +98,71 @@ def table(found: Figures) -> str:
 
 
 def write_charts(found: Figures, directory: Path) -> list[Path]:
-    """The PNG charts, drawn without a display (Agg); the files written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    """The PNG charts; the files written."""
     directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    subtitle = found.query.describe()
-
-    def save(figure, name: str) -> None:
-        figure.suptitle(subtitle, fontsize=8)
-        figure.tight_layout()
+    written = []
+    for name in CHART_FILES:
         path = directory / name
-        figure.savefig(path, format="png", dpi=100)
-        pyplot.close(figure)
+        path.write_bytes(chart_png(found, name))
         written.append(path)
+    return written
 
+
+def load_charting() -> None:
+    """Import matplotlib (a second or two): at start, so that no dashboard request pays it,
+    and the import's hold on the GIL stalls no customer (bot/app.py)."""
+    from matplotlib import figure  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+
+def chart_png(found: Figures, name: str) -> bytes:
+    """One chart (a name of CHART_FILES) as PNG, drawn off-screen by matplotlib's object
+    API: no pyplot, no global state, so that the console's dashboard may draw in threads."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    draw = _CHARTS[name]
+    figure = Figure(figsize=(9, 3.5))
+    FigureCanvasAgg(figure)
+    draw(found, figure)
+    figure.suptitle(found.query.describe(), fontsize=8)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=100)
+    return out.getvalue()
+
+
+def _volume_by_hour(found: Figures, figure) -> None:
     volume = found.volume
-    figure, axes = pyplot.subplots(figsize=(9, 3.5))
+    axes = figure.subplots()
     axes.bar(list(volume.by_hour), list(volume.by_hour.values()), color="#4C72B0")
     axes.set(title="Customer messages by hour (UTC)", xlabel="hour", ylabel="messages")
     axes.set_xticks(range(0, 24, 2))
-    save(figure, CHART_FILES[0])
 
-    figure, (by_language, by_channel) = pyplot.subplots(1, 2, figsize=(9, 3.5))
+
+def _volume_by_language_channel(found: Figures, figure) -> None:
+    volume = found.volume
+    by_language, by_channel = figure.subplots(1, 2)
     by_language.bar(list(volume.by_language), list(volume.by_language.values()), color="#55A868")
     by_language.set(title="Messages by language", ylabel="messages")
     by_channel.bar(list(volume.by_channel), list(volume.by_channel.values()), color="#C44E52")
     by_channel.set(title="Messages by channel")
-    save(figure, CHART_FILES[1])
 
+
+def _rates(found: Figures, figure) -> None:
     rates = {
         "first-contact\nresolution": found.first_contact_resolution.percent,
         "containment": found.containment.percent,
         "handoff": found.handoff_rate["all"].percent,
         "SLA breached": found.sla_breaches["all"].percent,
     }
-    figure, axes = pyplot.subplots(figsize=(7, 3.5))
+    axes = figure.subplots()
     axes.bar(list(rates), [value or 0 for value in rates.values()], color="#8172B2")
     axes.set(title="Rates", ylabel="%", ylim=(0, 100))
-    save(figure, CHART_FILES[2])
 
-    figure, (csat, nps, ces) = pyplot.subplots(1, 3, figsize=(9, 3.5))
+
+def _surveys(found: Figures, figure) -> None:
+    csat, nps, ces = figure.subplots(1, 3)
     csat.bar(["CSAT % 4-5"], [found.csat.headline or 0], color="#4C72B0")
     csat.set(ylim=(0, 100), title=f"CSAT (n={found.csat.answered})")
     nps.bar(["NPS"], [found.nps.headline or 0], color="#DD8452")
@@ -141,8 +170,11 @@ def write_charts(found: Figures, directory: Path) -> list[Path]:
     nps.axhline(0, color="black", linewidth=0.8)
     ces.bar(["CES mean"], [found.ces.headline or 0], color="#55A868")
     ces.set(ylim=(0, 7), title=f"CES (n={found.ces.answered})")
-    save(figure, CHART_FILES[3])
-    return written
+
+
+_CHARTS = dict(
+    zip(CHART_FILES, (_volume_by_hour, _volume_by_language_channel, _rates, _surveys), strict=True)
+)
 
 
 def run_report(
