@@ -85,7 +85,9 @@ class RestChannel(Channel):
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
             web.post("/api/v1/messages", self.post_message),
-            web.get("/api/v1/conversations/{sender}/messages", self.get_messages),
+            # Any sender but "/": aiohttp's default pattern leaves out { and }, so a
+            # sender "{x}" could post but never read its conversation back.
+            web.get("/api/v1/conversations/{sender:[^/]+}/messages", self.get_messages),
         ]
 
     async def post_message(self, request: web.Request) -> web.Response:

@@ -1,5 +1,7 @@
 """The REST API as a client sees it, against a fake Rasa on loopback."""
 
+from urllib.parse import quote
+
 import pytest
 
 from bot.app import create_app
@@ -280,3 +282,13 @@ async def test_a_charset_parameter_is_fine(client):
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     assert response.status == 200
+
+
+@pytest.mark.parametrize("sender", ["{", "}x{", "a{b}c"])
+async def test_a_sender_with_braces_reads_its_conversation(client, sender):
+    assert (
+        await client.post("/api/v1/messages", json={"sender": sender, "text": "hi"})
+    ).status == 200
+    response = await client.get(f"/api/v1/conversations/{quote(sender, safe='')}/messages")
+    assert response.status == 200
+    assert (await response.json())["messages"][0]["text"] == "hi"
