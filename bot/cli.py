@@ -73,11 +73,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     add.add_argument("--max-tickets", type=int, default=3, help="open tickets at once")
     add.add_argument(
+        "--lead",
+        action="store_true",
+        help="a lead: also publishes incident notices and reads the dashboard",
+    )
+    add.add_argument(
         "--password-stdin",
         action="store_true",
         help="read the console password from stdin (else one is generated and shown once)",
     )
     agent_commands.add_parser("list", help="the agents, their languages and hours")
+    role = agent_commands.add_parser("role", help="make an agent a lead, or a lead an agent")
+    role.add_argument("--name", required=True, help="the agent's name (agents list)")
+    role.add_argument("--role", required=True, choices=("agent", "lead"))
     erase = commands.add_parser(
         "erase", help="erase everything stored about a customer, Rasa's tracker included"
     )
@@ -138,9 +146,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return run_reload(settings)
         return run_check(settings, fast=args.fast)
     if args.command == "agents":
-        from bot.handoff.commands import run_add, run_list
+        from bot.handoff.commands import run_add, run_list, run_role
 
-        return run_add(settings, args) if args.agents_command == "add" else run_list(settings)
+        if args.agents_command == "add":
+            return run_add(settings, args)
+        if args.agents_command == "role":
+            return run_role(settings, args.name, args.role)
+        return run_list(settings)
     if args.command == "erase":
         from bot.erase import run_erase
 

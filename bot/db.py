@@ -109,6 +109,9 @@ agents = Table(
     Column("last_seen_at", DateTime),
     Column("last_assigned_at", DateTime),
     Column("created_at", DateTime, nullable=False),
+    # "agent" or "lead" (bot/handoff/agents.py ROLES): leads also publish incidents and
+    # read the dashboard.
+    Column("role", String(10), nullable=False, server_default="agent"),
 )
 
 tickets = Table(

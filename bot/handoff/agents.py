@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, utcnow
-from bot.errors import Conflict, Rejected
+from bot.errors import Conflict, Forbidden, Rejected
 from bot.handoff.hours import ALWAYS, WorkingHours
 from tolk_core.language_names import NAMES
 
@@ -27,8 +27,13 @@ from tolk_core.language_names import NAMES
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
+# An agent answers customers; a lead also publishes incident notices to every affected
+# customer and reads the team's dashboard (bot/incidents/api.py, bot/metrics/api.py).
+ROLES = ("agent", "lead")
+
+
 class AgentError(Rejected, ValueError):
-    """An agent that cannot be created as asked; the message says why."""
+    """An agent that cannot be created or changed as asked; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class Agent:
     max_tickets: int
     last_seen_at: datetime | None
     last_assigned_at: datetime | None
+    role: str = "agent"
+
+    @property
+    def lead(self) -> bool:
+        return self.role == "lead"
 
     @property
     def language(self) -> str:
@@ -55,7 +65,12 @@ class Agent:
         return seen and self.working_hours().is_open(now)
 
     def as_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "languages": list(self.languages)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "languages": list(self.languages),
+            "role": self.role,
+        }
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,7 @@ class AgentStore:
         timezone: str = "UTC",
         hours: str = ALWAYS,
         max_tickets: int = 3,
+        role: str = "agent",
     ) -> NewAgent:
         name = name.strip()
         if not name or len(name) > 100:
@@ -111,6 +127,7 @@ class AgentStore:
             raise AgentError("--max-tickets must be at least 1")
         if password is not None and len(password) < 10:
             raise AgentError("the password must be at least 10 characters")
+        _check_role(role)
         token = secrets.token_urlsafe(32)
         password = password or secrets.token_urlsafe(12)
         now = utcnow()
@@ -126,6 +143,7 @@ class AgentStore:
                         hours=hours,
                         max_tickets=max_tickets,
                         created_at=now,
+                        role=role,
                     )
                 )
         except Conflict:  # the unique name (bot/db_errors.py translates the database's error)
@@ -139,8 +157,21 @@ class AgentStore:
             max_tickets,
             None,
             None,
+            role,
         )
         return NewAgent(agent, token, password)
+
+    async def set_role(self, name: str, role: str) -> Agent:
+        """Make the agent called `name` a lead or back an agent."""
+        _check_role(role)
+        async with self._engine.begin() as connection:
+            changed = await connection.execute(
+                update(agents).where(agents.c.name == name.strip()).values(role=role)
+            )
+        agent = await self._one(agents.c.name == name.strip())
+        if changed.rowcount == 0 or agent is None:
+            raise AgentError(f"no agent called {name.strip()!r} (python -m bot agents list)")
+        return agent
 
     async def by_token(self, token: str) -> Agent | None:
         return await self._one(agents.c.token_hash == token_hash(token))
@@ -174,6 +205,20 @@ class AgentStore:
         return _agent(row) if row else None
 
 
+def require_lead(agent: Agent, doing: str) -> None:
+    """Only a lead may do `doing` ("publish incident notices")."""
+    if not agent.lead:
+        raise Forbidden(
+            f"only a lead may {doing}; a lead can make you one "
+            f"(python -m bot agents role --name {agent.name!r} --role lead)"
+        )
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AgentError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
 @functools.cache
 def _unknown_agent_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
@@ -189,4 +234,5 @@ def _agent(row) -> Agent:
         max_tickets=row.max_tickets,
         last_seen_at=row.last_seen_at,
         last_assigned_at=row.last_assigned_at,
+        role=row.role,
     )

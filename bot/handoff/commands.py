@@ -25,6 +25,7 @@ def run_add(settings: Settings, args) -> int:
                     timezone=args.timezone,
                     hours=args.hours,
                     max_tickets=args.max_tickets,
+                    role="lead" if args.lead else "agent",
                 ),
             )
         )
@@ -32,7 +33,8 @@ def run_add(settings: Settings, args) -> int:
         print(f"agent not added: {error}", file=sys.stderr)
         return 2
     agent = new.agent
-    print(f"agent {agent.name} (id {agent.id}) added: {', '.join(agent.languages)}")
+    kind = "lead" if agent.lead else "agent"
+    print(f"{kind} {agent.name} (id {agent.id}) added: {', '.join(agent.languages)}")
     print(f"working hours: {agent.hours} ({agent.timezone}); at most {agent.max_tickets} tickets")
     print(f"API token (shown once, keep it secret): {new.token}")
     if not args.password_stdin:
@@ -50,7 +52,18 @@ def run_list(settings: Settings) -> int:
         print(
             f"{agent.id:>4}  {agent.name:<20} {','.join(agent.languages):<12} "
             f"{agent.hours} ({agent.timezone})  max {agent.max_tickets}  last seen {seen}"
+            + ("  lead" if agent.lead else "")
         )
+    return 0
+
+
+def run_role(settings: Settings, name: str, role: str) -> int:
+    try:
+        agent = asyncio.run(_with_store(settings, lambda agents: agents.set_role(name, role)))
+    except AgentError as error:
+        print(f"role not changed: {error}", file=sys.stderr)
+        return 2
+    print(f"{agent.name} (id {agent.id}) is now {'a lead' if agent.lead else 'an agent'}")
     return 0
 
 

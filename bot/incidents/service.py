@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db import messages, utcnow
 from bot.delivery import Delivery
 from bot.errors import Conflict, NotFound, Unavailable
-from bot.handoff.agents import Agent
+from bot.handoff.agents import Agent, require_lead
 from bot.incidents.store import LEAD, MACHINE, NOTICE, Incident, IncidentStore
 from bot.incidents.surge import SurgeWatch, counts
 from bot.rasa_client import BotMessage
@@ -96,6 +96,7 @@ class Incidents:
         versions: dict[str, str] | None = None,
         push: bool = False,
     ) -> Published:
+        require_lead(agent, "publish incident notices")
         if await self.incidents.open_for(intent) is not None:
             raise Conflict(f"an incident about {intent} is open already; close it first")
         now = self.clock()
@@ -122,6 +123,7 @@ class Incidents:
         ]
 
     async def close(self, agent: Agent, incident_id: int, text: str | None = None) -> Closed:
+        require_lead(agent, "close incidents")
         incident = await self.incidents.get(incident_id)
         if incident is None:
             raise NotFound(f"no incident {incident_id}")

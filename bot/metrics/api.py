@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.appkeys import CHANNELS, ENGINE, SETTINGS
 from bot.db import utcnow
 from bot.errors import NotFound
+from bot.handoff.agents import require_lead
 from bot.handoff.api import authenticate
 from bot.http_errors import BadRequest
 from bot.metrics.figures import Figures, figures
@@ -53,7 +54,7 @@ def query_from(request: web.Request) -> Query:
 
 
 async def _figures(request: web.Request) -> Figures:
-    await authenticate(request)
+    require_lead(await authenticate(request), "read the dashboard")
     query = query_from(request)
     settings = request.app[SETTINGS]
     return await figures(request.app[ENGINE], query, settings.session_minutes, utcnow())

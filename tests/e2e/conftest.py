@@ -114,11 +114,18 @@ def stack(tmp_path_factory, translator):
 
 
 def add_agent(
-    stack, name: str, languages: str, *, limit: int = 3, password: str | None = None
+    stack,
+    name: str,
+    languages: str,
+    *,
+    limit: int = 3,
+    password: str | None = None,
+    lead: bool = False,
 ) -> str:
     """Creates an agent in the stack's database with the real command; their API token."""
     command = [sys.executable, "-m", "bot", "agents", "add", "--name", name,
                "--languages", languages, "--max-tickets", str(limit)]  # fmt: skip
+    command += ["--lead"] if lead else []
     result = subprocess.run(
         [*command, "--password-stdin"] if password else command,
         env={**os.environ, "TOLK_DATABASE_URL": f"sqlite:///{stack.workdir / 'tolk.db'}"},

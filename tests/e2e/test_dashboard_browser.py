@@ -32,7 +32,7 @@ def charts_drawn(page) -> list[int]:
 def test_the_dashboard_shows_figures_and_charts_and_filters_them(stack, tmp_path_factory):
     name = f"Lead {uuid.uuid4().hex[:8]}"
     password = secrets.token_urlsafe(18)
-    add_agent(stack, name, "en", password=password)
+    add_agent(stack, name, "en", password=password, lead=True)
     run = uuid.uuid4().hex[:8]
     post(stack.bot_url, {"sender": f"dash-en-{run}", "text": "where is my parcel?"})
     dutch = post(stack.bot_url, {"sender": f"dash-nl-{run}", "text": "waar blijft mijn pakket?"})

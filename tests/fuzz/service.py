@@ -130,11 +130,14 @@ class LiveService:
 
 
 async def _add_agent(settings: Settings) -> str:
-    """An English- and Dutch-speaking agent, always on duty; their API token."""
+    """An English- and Dutch-speaking lead (every agent route open), always on duty; their
+    API token."""
     engine = create_engine(settings.database_url)
     try:
         await create_schema(engine)
-        new = await AgentStore(engine).add("Fuzz", ("en", "nl"), password="a long password")
+        new = await AgentStore(engine).add(
+            "Fuzz", ("en", "nl"), password="a long password", role="lead"
+        )
     finally:
         await engine.dispose()
     return new.token

@@ -30,7 +30,14 @@ class Team:
         self.settings = settings
 
     async def add(
-        self, name: str, languages: str, *, hours: str = ALWAYS, limit: int = 3, zone: str = "UTC"
+        self,
+        name: str,
+        languages: str,
+        *,
+        hours: str = ALWAYS,
+        limit: int = 3,
+        zone: str = "UTC",
+        role: str = "agent",
     ) -> Member:
         engine = create_engine(self.settings.database_url)
         try:
@@ -42,6 +49,7 @@ class Team:
                 timezone=zone,
                 hours=hours,
                 max_tickets=limit,
+                role=role,
             )
         finally:
             await engine.dispose()

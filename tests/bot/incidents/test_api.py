@@ -23,7 +23,7 @@ from tests.bot.incidents.conftest import PAYMENTS
     ],
 )
 async def test_publishing_refuses_what_it_cannot_use(bot, body, error):
-    lead = await bot.add("Lena", "en,nl")
+    lead = await bot.add("Lena", "en,nl", role="lead")
     status, answer = await bot.call("POST", "/incidents", lead, json=body)
     assert status == 400
     assert error in answer["error"]
@@ -39,9 +39,24 @@ async def test_agents_only_and_unknown_incidents(bot):
         headers={"Authorization": "Bearer wrong"},
     )
     assert response.status == 401
-    lead = await bot.add("Lena", "en")
+    lead = await bot.add("Lena", "en", role="lead")
     for raw in ("999", "x1", "١"):
         status, answer = await bot.call("POST", f"/incidents/{raw}/close", lead)
         assert status == 404 and "no incident" in answer["error"]
     status, answer = await bot.call("GET", "/incidents?status=gone", lead)
     assert status == 400 and "open, closed" in answer["error"]
+
+
+async def test_only_leads_publish_and_close(bot):
+    lead = await bot.add("Lena", "en", role="lead")
+    agent = await bot.add("Daan", "en")
+    body = {"intent": PAYMENTS, "text": "Card payments fail right now."}
+    status, answer = await bot.call("POST", "/incidents", agent, json=body)
+    assert status == 403 and "only a lead may publish incident notices" in answer["error"]
+    assert (await bot.call("GET", "/incidents", agent))[1] == {"incidents": []}
+    status, published = await bot.call("POST", "/incidents", lead, json=body)
+    assert status == 201
+    status, answer = await bot.call("POST", f"/incidents/{published['id']}/close", agent)
+    assert status == 403 and "only a lead may close incidents" in answer["error"]
+    listed = (await bot.call("GET", "/incidents", agent))[1]["incidents"]
+    assert [incident["status"] for incident in listed] == ["open"]

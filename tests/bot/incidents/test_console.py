@@ -11,7 +11,7 @@ from tests.bot.incidents.conftest import ASKS, PAYMENTS
 
 
 async def signed_in(bot) -> str:
-    await bot.add("Lena", "en,nl")
+    await bot.add("Lena", "en,nl", role="lead")
     response = await bot.client.post(
         "/console/login", json={"name": "Lena", "password": "a long password"}
     )

@@ -35,7 +35,7 @@ async def bot_texts(bot, sender: str) -> list[str]:
 
 
 async def test_told_in_persian_and_dutch_before_the_answer_once_then_fixed(bot, translator):
-    lead = await bot.add("Lena", "en,nl")
+    lead = await bot.add("Lena", "en,nl", role="lead")
     status, published = await publish(bot, lead)
     assert status == 201, published
     assert (published["status"], published["intent"], published["pushed"]) == ("open", PAYMENTS, 0)
@@ -75,7 +75,7 @@ async def test_told_in_persian_and_dutch_before_the_answer_once_then_fixed(bot, 
 
 
 async def test_push_tells_who_asked_already_and_the_closing_words_are_translated(bot):
-    lead = await bot.add("Lena", "en")
+    lead = await bot.add("Lena", "en", role="lead")
     await ask(bot, "rest-fa2", "fa")
     await ask(bot, "rest-nl3", "nl")
     await bot.say("rest-en1", "how long does shipping take?")  # another topic: not pushed
@@ -102,7 +102,7 @@ async def test_push_tells_who_asked_already_and_the_closing_words_are_translated
 
 
 async def test_the_leads_own_version_wins_over_the_machine(bot):
-    lead = await bot.add("Lena", "en,nl")
+    lead = await bot.add("Lena", "en,nl", role="lead")
     own = "Betalen met een kaart lukt nu even niet. We werken eraan."
     status, published = await publish(bot, lead, texts={"nl": own})
     assert status == 201, published
@@ -124,7 +124,7 @@ async def test_the_leads_own_version_wins_over_the_machine(bot):
 
 
 async def test_translator_down_the_lead_is_told_and_nothing_is_published_or_sent(bot, translator):
-    lead = await bot.add("Lena", "en")
+    lead = await bot.add("Lena", "en", role="lead")
     await ask(bot, "rest-fa3", "fa")
     before = await bot_texts(bot, "rest-fa3")
     translator.mode = "500"
@@ -154,7 +154,7 @@ async def test_translator_down_the_lead_is_told_and_nothing_is_published_or_sent
 
 
 async def test_one_open_incident_per_intent(bot):
-    lead = await bot.add("Lena", "en")
+    lead = await bot.add("Lena", "en", role="lead")
     assert (await publish(bot, lead))[0] == 201
     status, body = await publish(bot, lead)
     assert status == 409 and "open already" in body["error"]
@@ -162,7 +162,7 @@ async def test_one_open_incident_per_intent(bot):
 
 
 async def test_a_customer_through_the_pivot_is_told_in_their_language(bot, translator):
-    lead = await bot.add("Lena", "en")
+    lead = await bot.add("Lena", "en", role="lead")
     shipping = "Parcels are delayed by two days because of a strike."
     status, _ = await bot.call(
         "POST", "/incidents", lead, json={"intent": "faq/shipping_time", "text": shipping}

@@ -21,7 +21,8 @@ CUSTOMERS = [
 
 @pytest.fixture
 async def token(client) -> str:
-    new = await client.app[GATEWAY].handoff.agents.add("Lead", ("en",), password="a password")
+    agents = client.app[GATEWAY].handoff.agents
+    new = await agents.add("Lead", ("en",), password="a password", role="lead")
     for sender, text in CUSTOMERS:
         response = await client.post("/api/v1/messages", json={"sender": sender, "text": text})
         assert response.status == 200
@@ -30,6 +31,17 @@ async def token(client) -> str:
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def test_only_leads_read_the_dashboard(client, token):
+    agent = await client.app[GATEWAY].handoff.agents.add("Daan", ("nl",), password="a password")
+    for path in ("", ".csv", "/charts/rates.png"):
+        response = await client.get(f"/api/v1/agent/dashboard{path}", headers=bearer(agent.token))
+        assert response.status == 403
+        assert "only a lead may read the dashboard" in (await response.json())["error"]
+    await client.app[GATEWAY].handoff.agents.set_role("Daan", "lead")
+    response = await client.get("/api/v1/agent/dashboard", headers=bearer(agent.token))
+    assert response.status == 200
 
 
 def value_of(body: dict, figure: str) -> str:
