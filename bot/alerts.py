@@ -41,12 +41,14 @@ class Alert:
     ticket_id: int | None
     text: str
     created_at: datetime
+    intent: str | None = None  # what a surge is about
 
     def as_json(self) -> dict:
         return {
             "id": self.id,
             "kind": self.kind,
             "ticket": self.ticket_id,
+            "intent": self.intent,
             "text": self.text,
             "created_at": self.created_at.isoformat(timespec="seconds") + "Z",
         }
@@ -89,14 +91,22 @@ class Alerts:
         self._webhook = webhook
 
     async def add(
-        self, kind: str, text: str, ticket_id: int | None = None, **details: object
+        self,
+        kind: str,
+        text: str,
+        ticket_id: int | None = None,
+        *,
+        intent: str | None = None,
+        **details: object,
     ) -> Alert:
         now = utcnow()
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                insert(alerts).values(kind=kind, ticket_id=ticket_id, text=text, created_at=now)
+                insert(alerts).values(
+                    kind=kind, ticket_id=ticket_id, text=text, created_at=now, intent=intent
+                )
             )
-        alert = Alert(result.inserted_primary_key[0], kind, ticket_id, text, now)
+        alert = Alert(result.inserted_primary_key[0], kind, ticket_id, text, now, intent)
         log.info("alert %s: %s", alert.id, text)
         if self._webhook is not None:
             await self._webhook.send({**details, **alert.as_json()})
@@ -113,6 +123,7 @@ class Alerts:
                 .limit(limit)
             )
             found = [
-                Alert(row.id, row.kind, row.ticket_id, row.text, row.created_at) for row in rows
+                Alert(row.id, row.kind, row.ticket_id, row.text, row.created_at, row.intent)
+                for row in rows
             ]
         return found[::-1]

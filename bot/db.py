@@ -169,6 +169,8 @@ alerts = Table(
     Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE")),
     Column("text", Text, nullable=False),
     Column("created_at", DateTime, nullable=False, index=True),
+    # A surge's intent, so that a lead can publish the incident notice from the alert.
+    Column("intent", String(64)),
 )
 
 # Survey questions the bot asked and their answers (bot/surveys/): one row per question.

@@ -1,4 +1,5 @@
-"""Agent roles: leads publish incident notices and read the dashboard (bot/handoff/agents.py).
+"""Agent roles: leads publish incident notices and read the dashboard (bot/handoff/agents.py);
+a surge alert names its intent (bot/alerts.py), for the lead to publish from.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,8 +23,11 @@ def upgrade() -> None:
     op.add_column(
         "agents", sa.Column("role", sa.String(10), nullable=False, server_default="agent")
     )
+    op.add_column("alerts", sa.Column("intent", sa.String(64)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("intent")
     with op.batch_alter_table("agents") as batch:  # SQLite drops columns by copying
         batch.drop_column("role")

@@ -51,5 +51,6 @@ async def test_a_surge_alert_reaches_the_console(bot):
         await client.server.app[INCIDENTS].settled()
         shown = await next_message(ws, "alerts", until=lambda message: message["alerts"])
         [alert] = shown["alerts"]
-        assert (alert["kind"], alert["ticket"]) == ("surge", None)
+        # The intent, for the lead's "Write a notice" to fill in the incident form.
+        assert (alert["kind"], alert["ticket"], alert["intent"]) == ("surge", None, PAYMENTS)
         assert PAYMENTS in alert["text"]

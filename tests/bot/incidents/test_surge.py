@@ -91,7 +91,7 @@ async def test_alerted_at_the_third_customer_once_per_window(engine):
     await asks(engine, "rest-d", PAYMENTS, clock.now)
     assert await watch.check(PAYMENTS)
     [alert] = await surge_alerts(engine)
-    assert alert.ticket_id is None
+    assert (alert.ticket_id, alert.intent) == (None, PAYMENTS)
     assert alert.text.startswith(f"3 customers asked about {PAYMENTS} within 10 minutes")
 
     await asks(engine, "rest-e", PAYMENTS, clock.now)
@@ -148,7 +148,7 @@ async def test_customers_asking_through_the_bot_alert_the_leads_once(bot):
     await bot.say("rest-s4", ASKS["en"])
     await app[INCIDENTS].settled()
     [alert] = await app[ALERTS].after(0, utcnow() - timedelta(hours=1))
-    assert (alert.kind, alert.ticket_id) == ("surge", None)
+    assert (alert.kind, alert.ticket_id, alert.intent) == ("surge", None, PAYMENTS)
     assert alert.text.startswith(f"3 customers asked about {PAYMENTS} within 10 minutes")
 
 
