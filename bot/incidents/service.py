@@ -179,8 +179,14 @@ class Incidents:
 
     async def settled(self) -> None:
         """Wait for the surge checks under way (tests, and a clean stop)."""
-        while self._checks:
-            await asyncio.gather(*list(self._checks), return_exceptions=True)
+        # Not `while self._checks`: a finished task leaves the set in a done callback that
+        # runs on a later loop turn, and gather() over finished tasks completes without
+        # yielding (Python 3.12+), so that loop would spin forever. Checks started
+        # meanwhile are waited for too.
+        pending = list(self._checks)
+        while pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            pending = [task for task in self._checks if not task.done()]
 
     # Inside -------------------------------------------------------------------------
 
