@@ -45,15 +45,15 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy
 from sqlalchemy import column, delete, func, inspect, select, table
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import TableClause
 
 from bot.channels.telegram.updates import chat_of_sender
 from bot.db import (
     alerts,
+    async_url,
     conversations,
     database,
     email_threads,
@@ -122,7 +122,7 @@ class Eraser:
         async with self._engine.begin() as connection:
             erased = await _erase_rows(connection, sender)
         await _scrub(self._engine)
-        events = await asyncio.to_thread(self._erase_tracker, sender)
+        events = await self._erase_tracker(sender)
         erased = erased + Erased(tracker_events=events)
         # Counts only: the sender key can name a person (a REST client's e-mail address).
         log.info("erased a customer: %s", _counts(erased))
@@ -164,7 +164,7 @@ class Eraser:
                 result = await connection.execute(delete(kept).where(kept.c.created_at < before))
                 failures += result.rowcount
             entries = await forget_unused_before(connection, before)
-        events = await asyncio.to_thread(self._expire_trackers, before)
+        events = await self._expire_trackers(before)
         erased += Erased(
             telegram_updates=updates.rowcount,
             meta_inbound=meta_in.rowcount,
@@ -177,11 +177,13 @@ class Eraser:
             log.info("retention of %d days: %s", days, _counts(erased))
         return erased
 
-    def _erase_tracker(self, sender: str) -> int:
+    async def _erase_tracker(self, sender: str) -> int:
         """Rasa's SQL tracker store keeps every event in its `events` table."""
-        return self._in_tracker(lambda events: delete(events).where(events.c.sender_id == sender))
+        return await self._in_tracker(
+            lambda events: delete(events).where(events.c.sender_id == sender)
+        )
 
-    def _expire_trackers(self, before: datetime) -> int:
+    async def _expire_trackers(self, before: datetime) -> int:
         """Trackers whose newest event is older than `before` (senders that have no
         conversation here any more, or never had one)."""
         cutoff = (before - datetime(1970, 1, 1)).total_seconds()  # naive UTC, as Rasa's
@@ -194,31 +196,33 @@ class Eraser:
             )
             return delete(events).where(events.c.sender_id.in_(old))
 
-        return self._in_tracker(statement)
+        return await self._in_tracker(statement)
 
-    def _in_tracker(self, statement) -> int:
+    async def _in_tracker(self, statement) -> int:
         if not self._tracker_url:
             return 0
         url = make_url(self._tracker_url)
-        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        sqlite = url.get_backend_name() == "sqlite"
+        if sqlite and not await asyncio.to_thread(Path(url.database or "").exists):
             return 0  # Rasa has not stored anything yet (and creating the file helps no one)
-        engine = sqlalchemy.create_engine(url, future=True)
+        # Through the gateway's own async drivers (aiosqlite, asyncpg): its environment has
+        # no synchronous PostgreSQL driver, which left trackers on PostgreSQL unerased.
+        # Not bot.db.create_engine: its SQLite pragmas are for our database, not Rasa's.
+        engine = create_async_engine(async_url(self._tracker_url))
         try:
-            with engine.begin() as connection:
-                if not sqlalchemy.inspect(connection).has_table("events"):
+            async with engine.begin() as connection:
+                if not await connection.run_sync(lambda sync: inspect(sync).has_table("events")):
                     return 0
-                events = sqlalchemy.table(
-                    "events", sqlalchemy.column("sender_id"), sqlalchemy.column("timestamp")
-                )
-                if url.get_backend_name() == "sqlite":
-                    connection.exec_driver_sql("PRAGMA secure_delete=ON")
-                deleted = connection.execute(statement(events)).rowcount
-            if url.get_backend_name() == "sqlite":
-                with engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                events = table("events", column("sender_id"), column("timestamp"))
+                if sqlite:
+                    await connection.exec_driver_sql("PRAGMA secure_delete=ON")
+                deleted = (await connection.execute(statement(events))).rowcount
+            if sqlite:
+                async with engine.connect() as connection:
+                    await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return deleted
         finally:
-            engine.dispose()
+            await engine.dispose()
 
 
 async def _erase_rows(connection: AsyncConnection, sender: str) -> Erased:

@@ -46,6 +46,7 @@ from bot.db import (
 from bot.erase import Eraser, run_erase
 from bot.settings import Settings, SettingsError
 from bot.translation.memory import HUMAN, TranslationMemory
+from tests.servers import postgres_database
 
 GONE, KEPT = "telegram-111", "telegram-222"
 # Tables with no customer's data in them, and why erase leaves them.
@@ -585,3 +586,46 @@ async def test_erasing_a_guessers_conversation_does_not_reset_the_action_servers
         await verifier.verify("web-guesser", "10001", "x@example.com")
     await Eraser(engine, f"sqlite:///{tmp_path / 'no-tracker.db'}").erase("web-guesser")
     assert (await verifier.verify("web-guesser", "10001", "alex@example.com")).locked
+
+
+async def _postgres_events(url: str, sql: str, *args):
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_erase_and_retention_reach_rasas_tracker_on_postgresql(engine):
+    """The gateway's environment has only async drivers: erasing a tracker on PostgreSQL
+    once failed with `No module named 'psycopg'` and left the customer's events behind."""
+    async with postgres_database() as tracker:
+        await _postgres_events(
+            tracker,
+            "CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
+            " type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255),"
+            " action_name VARCHAR(255), data TEXT)",
+        )
+        long_ago = (utcnow() - timedelta(days=400) - datetime(1970, 1, 1)).total_seconds()
+        for sender, count, when in ((GONE, 3, time.time()), ("rest-nobody", 2, long_ago),
+                                    (KEPT, 2, time.time())):  # fmt: skip
+            for n in range(count):
+                await _postgres_events(
+                    tracker,
+                    "INSERT INTO events (sender_id, type_name, timestamp, data)"
+                    " VALUES ($1, 'user', $2, '{\"text\": \"my name is Ana\"}')",
+                    sender,
+                    when + n,
+                )
+        eraser = Eraser(engine, tracker)
+
+        assert (await eraser.erase(GONE)).tracker_events == 3
+        assert (await eraser.expire(365)).tracker_events == 2
+
+        left = await _postgres_events(
+            tracker, "SELECT sender_id, count(*) AS n FROM events GROUP BY sender_id"
+        )
+        assert {row["sender_id"]: row["n"] for row in left} == {KEPT: 2}
