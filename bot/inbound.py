@@ -219,7 +219,14 @@ class Gateway:
             # reached even when Rasa is down (below).
             text = "/request_human"
 
-        rasa_text = await self._for_rasa(text, language, conversation, received.message_seq)
+        translator_failed = False
+        try:
+            rasa_text = await self._for_rasa(text, language, conversation, received.message_seq)
+        except TranslatorError as error:
+            log.warning(
+                "message %s not translated from %s, kept for retry: %s", seq, language, error
+            )
+            rasa_text, translator_failed = None, True
         # Unreadable now (offline, or the translator failed): answer in English without
         # trying the translator again for the disclosure.
         reply_language = language if rasa_text is not None else PIVOT_LANGUAGE
@@ -232,9 +239,15 @@ class Gateway:
                 disclosure = await self._with_privacy_notice(disclosure, reply_language)
             replies.append(disclosure)
 
+        if translator_failed:
+            # A language we read through the translator, which failed for a moment: the
+            # message waits for a retry like one Rasa could not answer (bot/retry.py), and
+            # the customer is told so in English, the one language that needs no translator.
+            replies.append(await self.render("utter_service_unavailable", PIVOT_LANGUAGE))
+            return await self._finish(conversation, seq, "failed", replies, PIVOT_LANGUAGE)
         if rasa_text is None:
-            # Say so, list what we speak, offer a person. The message stays stored,
-            # marked for whoever can read it.
+            # No translator here: say so, list what we speak, offer a person. The message
+            # stays stored, marked for whoever can read it.
             replies.append(
                 await self.render("utter_language_not_supported", PIVOT_LANGUAGE, about=language)
             )
@@ -433,22 +446,20 @@ class Gateway:
     async def _for_rasa(
         self, text: str, language: str, conversation: Conversation, seq: int
     ) -> str | None:
-        """The text Rasa should see: native text as it is, other languages in English."""
+        """The text Rasa should see: native text as it is, other languages in English;
+        None when no translator is configured."""
         if language in self.settings.languages or _PAYLOAD.match(text):
             return text
         if not self.translation.available:
             return None
-        try:
-            pivot = await self.translation.translate_one(
-                text,
-                language,
-                PIVOT_LANGUAGE,
-                names=[conversation.customer_name or ""],
-                conversation_id=conversation.id,
-            )
-        except TranslatorError as error:
-            log.warning("message %s not translated from %s: %s", seq, language, error)
-            return None
+        # A TranslatorError goes to the caller: the message is kept for a retry.
+        pivot = await self.translation.translate_one(
+            text,
+            language,
+            PIVOT_LANGUAGE,
+            names=[conversation.customer_name or ""],
+            conversation_id=conversation.id,
+        )
         await self.store.set_pivot(seq, pivot.text)
         return pivot.text
 

@@ -10,6 +10,8 @@ import pytest
 
 from bot.app import create_app
 from bot.catalogue import fill
+from tests.bot.test_retry import due_now
+from tests.gateway_fixtures import retrier_of
 from tests.texts import CATALOGUE, said
 from tests.translation_server import FakeLibreTranslate, serve
 
@@ -80,14 +82,22 @@ async def test_a_repeated_message_costs_no_translator_call(pivot_client, transla
 
 
 @pytest.mark.parametrize("mode", ["slow", "429", "500", "garbage"])
-async def test_translator_trouble_still_gets_the_customer_an_answer(pivot_client, translator, mode):
+async def test_translator_trouble_keeps_the_message_and_answers_it_once_it_is_back(
+    pivot_client, translator, mode
+):
     translator.mode = mode
     translator.delay = 5
     body = await post(pivot_client, sender=f"es-{mode}", text="¿Cuánto tarda el envío?")
-    texts = [m["text"] for m in body["messages"]]
-    assert texts, mode
-    assert "Español" in texts[-1] and "English" in texts[-1]
-    assert body["messages"][-1]["buttons"][0]["payload"] == "/request_human"
+    # Not "I can't read Spanish": we can, in a moment. Said in English, which needs no
+    # translator, and the message waits for the retry.
+    assert body["messages"][-1]["text"] == english("utter_service_unavailable"), mode
+
+    translator.mode, translator.delay = "ok", 0
+    await due_now(pivot_client)
+    assert await retrier_of(pivot_client.app).sweep() == 1
+    history = await (await pivot_client.get(f"/api/v1/conversations/es-{mode}/messages")).json()
+    last = history["messages"][-1]["text"]
+    assert last.startswith("[es] " + english("utter_faq/shipping_time")), history
 
 
 async def test_offline_a_non_native_language_gets_english_with_the_supported_languages(
