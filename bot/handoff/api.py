@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.appkeys import HANDOFF, SESSIONS
+from bot.appkeys import HANDOFF, SESSIONS, SETTINGS
 from bot.channels.rest import MAX_TEXT
 from bot.errors import NotFound
 from bot.handoff.agents import Agent
@@ -56,7 +56,10 @@ def _text(body: dict, field: str = "text") -> str:
 async def me(request: web.Request) -> web.Response:
     agent = await authenticate(request)
     canned = await request.app[HANDOFF].canned_replies(agent)
-    return web.json_response({**agent.as_json(), "canned": canned})
+    settings = request.app[SETTINGS]
+    # The console offers "continue by e-mail" only where Tolk can send mail.
+    email = bool(settings.smtp_url and settings.email_from)
+    return web.json_response({**agent.as_json(), "canned": canned, "email": email})
 
 
 async def list_tickets(request: web.Request) -> web.Response:

@@ -16,10 +16,12 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from aiosmtpd.controller import Controller
 
 from scripts.stack import MODEL, Ports, Stack
 from tests.texts import said
@@ -57,6 +59,7 @@ def health(url: str, admin_token: str) -> tuple[int, dict]:
 # Another offset lets two checkouts (or two people) run the e2e tests at once.
 PORT_OFFSET = int(os.environ.get("TOLK_E2E_PORT_OFFSET", "0"))
 TRANSLATOR_PORT = 15000 + PORT_OFFSET
+SMTP_PORT = 15025 + PORT_OFFSET
 AGENT_TIMEOUT = 4
 
 
@@ -76,8 +79,28 @@ def translator():
     thread.join(timeout=10)
 
 
+class Inbox:
+    """What Tolk sent by SMTP (aiosmtpd on loopback, in its own thread)."""
+
+    def __init__(self) -> None:
+        self.mails: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, translator):
+def inbox():
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, translator, inbox):
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tmp_path_factory.mktemp("stack"))
@@ -98,6 +121,9 @@ def stack(tmp_path_factory, translator):
         "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
         # Senders are random per run: no NPS sample, so that every rating asked is CSAT.
         "TOLK_NPS_SAMPLE": "0",
+        # "Continue by e-mail" mails through the inbox above.
+        "TOLK_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}?starttls=0",
+        "TOLK_EMAIL_FROM": "support@shop.example",
     }
     stack = Stack(
         Ports(rasa=15005 + PORT_OFFSET, actions=15055 + PORT_OFFSET, bot=18080 + PORT_OFFSET),

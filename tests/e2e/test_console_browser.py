@@ -38,7 +38,7 @@ def browser_page():
 
 
 def test_agent_answers_a_customer_from_the_console(
-    stack, translator, agent, browser_page, tmp_path_factory
+    stack, translator, inbox, agent, browser_page, tmp_path_factory
 ):
     page = browser_page
     name, password = agent
@@ -113,6 +113,20 @@ def test_agent_answers_a_customer_from_the_console(
     )
     assert page.locator("#canned option").count() > 1
     assert all(m["from"] != "agent" or REPLY in m["text"] for m in messages_of(stack, sender))
+
+    # The conversation moves to e-mail: the customer gets a mail that carries its reference.
+    expect(page.locator("#email-form")).to_be_visible()
+    before = len(inbox.mails)
+    page.fill("#email-address", "dana@example.co.il")
+    page.click("#email-continue")
+    expect(page.locator("#email-done")).to_contain_text("dana@example.co.il")
+    assert page.inner_text("#email-error") == ""
+    for _ in range(100):  # the SMTP server runs in its own thread
+        if len(inbox.mails) > before:
+            break
+        page.wait_for_timeout(100)
+    mail = inbox.mails[before]
+    assert mail["To"] == "dana@example.co.il" and mail["Reply-To"], mail
 
     screenshot = Path(tmp_path_factory.mktemp("screens")) / "console.png"
     page.screenshot(path=str(screenshot), full_page=True)

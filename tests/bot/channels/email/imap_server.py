@@ -9,6 +9,7 @@ tests can check that a mail is marked \\Seen only after it was stored.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 
 
@@ -38,8 +39,9 @@ class ImapStandIn:
     def seen(self, uid: int) -> bool:
         return any(m.uid == uid and "\\Seen" in m.flags for m in self.mails)
 
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+    async def start(self, tls: ssl.SSLContext | None = None) -> int:
+        """Listen on a free port; with `tls`, implicit TLS (imaps) like port 993."""
+        self._server = await asyncio.start_server(self._session, "127.0.0.1", 0, ssl=tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
