@@ -197,10 +197,19 @@ class Stack:
 
     def revive(self, timeout: float = 240) -> None:
         """Start again whatever was stopped (tests that stop parts of the stack use it)."""
+        self.respawn()
+        self.wait_healthy(timeout)
+
+    def respawn(self) -> None:
+        """Start again whatever was stopped, without waiting for it.
+
+        Call it from a thread that lives as long as the processes: the kernel's
+        parent-death signal (scripts/die_with_parent.py) fires when the *thread* that
+        started a child ends, so a Rasa started from a worker thread is killed when the
+        thread pool shuts down (a fault test lost its Rasa that way)."""
         for name, process in list(self.processes.items()):
             if process.poll() is not None:
                 self.spawn(name, *self.commands[name])
-        self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -46,6 +46,10 @@ _CUSTOMER = {
         "Wo ist meine Bestellung [[#]]?": "Where is my order [[#]]?",
         "Danke": "Thank you",
         "Vielen Dank": "Thank you very much",
+        # tests/e2e/test_faults.py's German customers.
+        "Welche Zahlungsarten akzeptieren Sie?": "Which payment methods do you accept?",
+        "Kann ich ein Produkt zurückschicken?": "Can I return a product?",
+        "Danke, tschüss": "Thanks, bye",
     },
 }
 _SHOP = {
