@@ -1,4 +1,5 @@
-"""Serving a customer's file to an agent without letting it run anything on our origin.
+"""Files between customers and agents: serving a customer's file to an agent without
+letting it run anything on our origin, and the file an agent sends (`OutgoingFile`).
 
 The type is read from the file's first bytes, never from its name or what the customer's
 app claimed: "receipt.jpg" may be an HTML page. Only types a browser shows without running
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from urllib.parse import quote
 
 DOWNLOAD = "application/octet-stream"
@@ -129,3 +131,35 @@ def download_headers(kind: str, name: str) -> dict[str, str]:
         "Cache-Control": "private, no-store",
         "Referrer-Policy": "no-referrer",
     }
+
+
+# An agent's file to a customer: what WhatsApp takes for audio and video (images 5 MB,
+# checked by the channel); a document could be larger there, but not through a chat.
+MAX_OUTGOING = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file an agent sends to the customer of their ticket, its type read from its
+    bytes (`sniff`, never the name the browser gave) and always on the allow-list."""
+
+    content: bytes
+    kind: str
+    name: str
+    caption: str = ""
+
+    @classmethod
+    def checked(cls, content: bytes, name: str | None, caption: str = "") -> OutgoingFile:
+        """The file, or ValueError saying why it cannot be sent."""
+        if not content:
+            raise ValueError("the file is empty")
+        if len(content) > MAX_OUTGOING:
+            raise ValueError(f"the file is larger than {MAX_OUTGOING // (1024 * 1024)} MB")
+        kind = sniff(content)
+        if kind == DOWNLOAD:
+            raise ValueError("only images, PDF, audio and plain text can be sent to customers")
+        return cls(content, kind, attachment_name(name, kind, "file"), caption.strip())
+
+    def described(self) -> str:
+        """How the transcript shows it."""
+        return f"[file] {self.name}" + (f" {self.caption}" if self.caption else "")

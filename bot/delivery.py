@@ -12,6 +12,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.attachments import OutgoingFile
+from bot.errors import Conflict
 from bot.rasa_client import BotMessage
 from bot.senders import channel_of_key
 from bot.store import Conversation
@@ -42,6 +44,13 @@ class Delivery:
         channel = self.channel_of(conversation.sender)
         if channel is not None:
             await channel.check_reachable(conversation)
+
+    async def send_file(self, conversation: Conversation, file: OutgoingFile) -> None:
+        """An agent's file, through the conversation's own channel (which may refuse)."""
+        channel = self.channel_of(conversation.sender)
+        if channel is None:
+            raise Conflict(f"files cannot be sent to customers on {conversation.channel}")
+        await channel.send_file(conversation, file)
 
     async def deliver(self, conversation: Conversation, messages: Sequence[BotMessage]) -> None:
         channel = self.channel_of(conversation.sender)

@@ -1,9 +1,9 @@
 """A stand-in for Meta's Graph API on loopback, for WhatsApp, Messenger and Instagram tests:
 no test ever talks to graph.facebook.com.
 
-It answers what Tolk calls — `POST /{version}/{phone_number_id}/messages` (WhatsApp),
-`POST /{version}/me/messages` (Messenger, Instagram), `GET /{version}/{media_id}` and the
-media download — with Meta's shapes and limits, checks the bearer token, records what it
+It answers what Tolk calls — `POST /{version}/{phone_number_id}/messages` and `/media`
+(WhatsApp), `POST /{version}/me/messages` (Messenger, Instagram), `GET /{version}/{media_id}`
+and the media download — with Meta's shapes and limits, checks the bearer token, records what it
 got, and fails on demand (429 with Retry-After, 5xx, Meta's error codes). It also builds
 and signs webhook deliveries the way Meta does (`signed`), so tests post exactly what
 Meta would.
@@ -44,13 +44,15 @@ class FakeGraph:
     sent: list[dict] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
+    uploads: list[dict] = field(default_factory=list)
     fail_next: list[dict] = field(default_factory=list)
     base_url: str = ""
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=20 * 1024 * 1024)  # media uploads
         app.router.add_post("/{version}/me/messages", self._messenger)
         app.router.add_post("/{version}/{phone}/messages", self._whatsapp)
+        app.router.add_post("/{version}/{phone}/media", self._upload)
         app.router.add_get("/media-download/{media_id}", self._download)
         app.router.add_get("/{version}/{media_id}", self._media_info)
         return app
@@ -74,6 +76,30 @@ class FakeGraph:
                 "messages": [{"id": f"wamid.out-{next(_ids)}"}],
             }
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """WhatsApp's media upload: multipart with messaging_product, type and file, within
+        the Cloud API's size limits; the id it gives is what a media message names."""
+        self.requests.append({"api": "upload", "path": request.path})
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token")
+        if request.match_info["phone"] != self.phone_number_id:
+            return _error(400, 100, "Unsupported post request: unknown phone number id")
+        if self.fail_next and self.fail_next[0].get("api") == "upload":
+            failure = self.fail_next.pop(0)
+            return _error(int(failure.get("status", 500)), int(failure.get("code", 1)), "injected")
+        form = await request.post()
+        file = form.get("file")
+        if form.get("messaging_product") != "whatsapp" or not hasattr(file, "file"):
+            return _error(400, 100, "messaging_product and file are required")
+        content = file.file.read()
+        limit = 5 * 1024 * 1024 if str(form.get("type", "")).startswith("image/") else 16 << 20
+        if len(content) > limit or form.get("type") != file.content_type:
+            return _error(400, 131053, "Media upload error: size or type")
+        media_id = f"up-{next(_ids)}"
+        self.media[media_id] = content
+        self.uploads.append({"id": media_id, "type": form["type"], "name": file.filename})
+        return web.json_response({"id": media_id})
 
     async def _media_info(self, request: web.Request) -> web.Response:
         self.requests.append({"api": "media", "path": request.path})
@@ -102,6 +128,8 @@ class FakeGraph:
     # Messenger / Instagram ---------------------------------------------------------
 
     async def _messenger(self, request: web.Request) -> web.Response:
+        if request.content_type == "multipart/form-data":
+            return await self._messenger_attachment(request)
         body, refused = await self._begin(request, "messenger")
         if refused is not None:
             return refused
@@ -112,6 +140,42 @@ class FakeGraph:
         return web.json_response(
             {"recipient_id": body["recipient"]["id"], "message_id": f"m_out-{next(_ids)}"}
         )
+
+    async def _messenger_attachment(self, request: web.Request) -> web.Response:
+        """An attachment uploaded with its message (Send API, `filedata`), at most 25 MB."""
+        self.requests.append({"api": "messenger-upload", "path": request.path})
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token")
+        form = await request.post()
+        file = form.get("filedata")
+        try:
+            recipient = json.loads(str(form.get("recipient", "")))
+            message = json.loads(str(form.get("message", "")))
+            attachment = message["attachment"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 100, "(#100) recipient and message must be JSON")
+        if not hasattr(file, "file") or attachment.get("type") not in (
+            "image", "audio", "video", "file"
+        ):  # fmt: skip
+            return _error(400, 100, "(#100) an attachment of a known type and filedata")
+        content = file.file.read()
+        kind = form.get("messaging_type")
+        if len(content) > 25 * 1024 * 1024 or kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            return _error(400, 100, "(#100) too large, or no messaging_type")
+        if kind == "MESSAGE_TAG" and form.get("tag") != "HUMAN_AGENT":
+            return _error(400, 100, "(#100) unknown message tag")
+        body = {
+            "recipient": recipient,
+            "message": message,
+            "messaging_type": kind,
+            **({"tag": form["tag"]} if "tag" in form else {}),
+            "filedata": {"name": file.filename, "type": file.content_type, "size": len(content)},
+        }
+        self.sent.append({"api": "messenger", "path": request.path, "body": body})
+        return web.json_response(
+            {"recipient_id": recipient.get("id"), "message_id": f"m_out-{next(_ids)}",
+             "attachment_id": f"att-{next(_ids)}"}
+        )  # fmt: skip
 
     # Shared ------------------------------------------------------------------------
 
@@ -144,6 +208,13 @@ def _whatsapp_problem(body: dict) -> str | None:
         if not isinstance(text, str) or not text.strip() or len(text) > 4096:
             return "text.body must be 1-4096 characters"
         return None
+    if kind in ("image", "audio", "document"):
+        media = body.get(kind) or {}
+        if not str(media.get("id", "")).startswith("up-"):
+            return f"{kind}.id must be an uploaded media id"
+        if kind == "audio" and "caption" in media:
+            return "audio takes no caption"
+        return None if len(media.get("caption", "")) <= 1024 else "captions are at most 1024"
     if kind == "template":
         template = body.get("template") or {}
         return None if template.get("name") and template.get("language") else "template"

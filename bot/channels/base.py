@@ -18,6 +18,8 @@ from typing import ClassVar
 
 from aiohttp import web
 
+from bot.attachments import OutgoingFile
+from bot.errors import Conflict
 from bot.inbound import Inbound
 from bot.rasa_client import BotMessage
 from bot.senders import conversation_key
@@ -37,6 +39,8 @@ class Capabilities:
     files: bool = False
     # Can reach the customer outside a reply; else the client reads the stored conversation.
     pushes: bool = False
+    # Agents can send customers files (Channel.send_file).
+    files_out: bool = False
 
 
 class Channel(ABC):
@@ -76,6 +80,11 @@ class Channel(ABC):
         """Raise a bot/errors.py error (Conflict) when an agent's reply cannot reach the
         customer now, before it is stored: WhatsApp's and Messenger's messaging windows.
         Channels that can always deliver (or only store) do nothing."""
+
+    async def send_file(self, conversation: Conversation, file: OutgoingFile) -> None:
+        """An agent's file to the customer, sent before it is stored, so that a refusal
+        (UpstreamFailed, Conflict) reaches the agent. Channels without `files_out` refuse."""
+        raise Conflict(f"files cannot be sent to customers on {self.name}")
 
     def key(self, own_id: str) -> str:
         """The conversation key of what this channel calls `own_id` (a chat, a sender)."""

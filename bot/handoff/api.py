@@ -6,9 +6,10 @@ routes with its session cookie and CSRF header.
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from bot.appkeys import HANDOFF, SESSIONS, SETTINGS
+from bot.appkeys import CHANNELS, HANDOFF, SESSIONS, SETTINGS
+from bot.attachments import MAX_OUTGOING, OutgoingFile
 from bot.channels.rest import MAX_TEXT
 from bot.errors import NotFound
 from bot.handoff.agents import Agent
@@ -59,7 +60,11 @@ async def me(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     # The console offers "continue by e-mail" only where Tolk can send mail.
     email = bool(settings.smtp_url and settings.email_from)
-    return web.json_response({**agent.as_json(), "canned": canned, "email": email})
+    # Where the console offers "Send a file" (POST /api/v1/agent/tickets/{id}/files).
+    files = [c.name for c in request.app[CHANNELS] if c.capabilities.files_out]
+    return web.json_response(
+        {**agent.as_json(), "canned": canned, "email": email, "files_to": files}
+    )
 
 
 async def list_tickets(request: web.Request) -> web.Response:
@@ -99,6 +104,59 @@ async def post_message(request: web.Request) -> web.Response:
     return web.json_response(sent, status=201)
 
 
+async def post_file(request: web.Request) -> web.Response:
+    """multipart/form-data: `file` (the file) and an optional `caption`."""
+    agent = await authenticate(request)
+    ticket_id = _ticket_id(request)
+    file = await _read_file(request)
+    sent = await request.app[HANDOFF].send_file(agent, ticket_id, file)
+    return web.json_response(sent, status=201)
+
+
+async def _read_file(request: web.Request) -> OutgoingFile:
+    if not request.content_type.startswith("multipart/form-data"):
+        raise BadRequest(415, "send the file as multipart/form-data, in a part named `file`")
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError):
+        raise BadRequest(400, "the multipart body cannot be read") from None
+    content, name, caption = None, None, ""
+    try:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest(400, "nested multipart bodies are not accepted")
+            if part.name == "file" and content is None:
+                name = part.filename
+                content = await _read_part(part, MAX_OUTGOING, "the file")
+            elif part.name == "caption":
+                raw = await _read_part(part, 4 * MAX_TEXT, "`caption`")
+                caption = raw.decode("utf-8", "replace")
+            else:
+                await part.release()  # unknown parts are skipped, not kept
+    except (ValueError, AssertionError):
+        raise BadRequest(400, "the multipart body is malformed") from None
+    if content is None:
+        raise BadRequest(400, "no part named `file`")
+    if len(caption) > MAX_TEXT:
+        raise BadRequest(400, f"`caption` is longer than {MAX_TEXT} characters")
+    try:
+        return OutgoingFile.checked(content, name, caption)
+    except ValueError as error:
+        status = 413 if len(content) > MAX_OUTGOING else 415 if content else 400
+        raise BadRequest(status, str(error)) from None
+
+
+async def _read_part(part: BodyPartReader, limit: int, what: str) -> bytes:
+    """A part's bytes, refused past `limit` without reading the rest into memory."""
+    chunks, size = [], 0
+    while chunk := await part.read_chunk(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(413, f"{what} is larger than {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def post_note(request: web.Request) -> web.Response:
     agent = await authenticate(request)
     text = _text(await read_json(request))
@@ -119,5 +177,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/tickets/{{ticket}}", get_ticket)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/claim", claim)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/messages", post_message)
+    app.router.add_post(f"{prefix}/tickets/{{ticket}}/files", post_file)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/notes", post_note)
     app.router.add_post(f"{prefix}/tickets/{{ticket}}/resolve", resolve)

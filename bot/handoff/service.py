@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.attachments import OutgoingFile
 from bot.db import utcnow
 from bot.delivery import Delivery
 from bot.errors import Conflict, Gone, NotFound, Unavailable
@@ -301,6 +302,24 @@ class HandoffService:
             "original": source_text,
             "original_language": source,
         }
+
+    async def send_file(self, agent: Agent, ticket_id: int, file: OutgoingFile) -> dict:
+        """The agent's file to the customer. Sent first, then stored: a channel that
+        refuses it (no files there, a closed window, Meta's error) leaves no trace in the
+        transcript, and the agent reads why."""
+        ticket = await self._held(agent, ticket_id)
+        conversation = await self._conversation(ticket)
+        if self.delivery is None:
+            raise Conflict("files cannot be sent from here (no channels)")
+        await self.delivery.check_reachable(conversation)
+        await self.delivery.send_file(conversation, file)
+        language = conversation.language or ticket.language
+        text = file.described()
+        seq = await self.store.add_agent_message(
+            conversation.id, agent.id, text, language, text, agent.language
+        )
+        await self.tickets.responded(ticket.id)
+        return {"seq": seq, "text": text, "name": file.name, "type": file.kind}
 
     async def note(self, agent: Agent, ticket_id: int, text: str) -> dict:
         ticket = await self._ticket(ticket_id)

@@ -307,6 +307,7 @@ AGENT_ROUTES = [
     ("POST", "/api/v1/agent/tickets/{ticket}/messages"),
     ("POST", "/api/v1/agent/tickets/{ticket}/messages"),
     ("POST", "/api/v1/agent/tickets/{ticket}/notes"),
+    ("POST", "/api/v1/agent/tickets/{ticket}/files"),
     ("GET", "/api/v1/agent/files/telegram/{file_id}"),
 ]
 

@@ -14,11 +14,13 @@ from typing import ClassVar
 from aiohttp import web
 
 from bot.appkeys import CHANNELS
+from bot.attachments import OutgoingFile
 from bot.channels.base import Capabilities
 from bot.channels.messenger import events, messages
 from bot.channels.meta.channel import MetaChannel
+from bot.channels.meta.graph import GraphError
 from bot.channels.meta.inbound import Stored
-from bot.errors import Conflict
+from bot.errors import Conflict, UpstreamFailed
 from bot.rasa_client import BotMessage
 from bot.store import Conversation
 
@@ -125,7 +127,11 @@ class MessengerChannel(MessengerPlatformChannel):
     name = "messenger"
     platform = "page"
     capabilities = Capabilities(
-        buttons=True, max_text=messages.MAX_TEXT["messenger"], files=True, pushes=True
+        buttons=True,
+        max_text=messages.MAX_TEXT["messenger"],
+        files=True,
+        pushes=True,
+        files_out=True,
     )
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -134,6 +140,34 @@ class MessengerChannel(MessengerPlatformChannel):
             web.get("/messenger/webhook", self.verify),
             web.post("/messenger/webhook", self.webhook),
         ]
+
+    async def send_file(self, conversation: Conversation, file: OutgoingFile) -> None:
+        """Uploaded with the message (`filedata`), as an image, audio or file attachment;
+        after 24 hours, tagged HUMAN_AGENT (the service checked the window). Attachments
+        have no caption: it follows as a text. (Instagram takes files only from a public
+        URL, which Tolk does not serve: there the agent sends a link.)"""
+        assert self.graph is not None
+        if self.intake is None:
+            raise Conflict(f"the {self.name} channel is off (MESSENGER_PAGE_TOKEN)")
+        window = await self.window(conversation.sender)
+        fields = messages.attachment_fields(
+            events.user_of(conversation.sender) or "",
+            messages.attachment_kind(file.kind),
+            tagged=not window.open(self.now()),
+        )
+        graph = self.graph
+        try:
+            await self.recorded(
+                conversation.sender,
+                "attachment",
+                lambda: graph.upload(
+                    "me/messages", fields, file.name, file.content, file.kind, "filedata"
+                ),
+            )
+        except GraphError as error:
+            raise UpstreamFailed(f"Messenger did not take the file: {error.message}") from None
+        if file.caption:
+            await self.send(conversation.sender, [BotMessage(file.caption)], from_agent=True)
 
 
 class InstagramChannel(MessengerPlatformChannel):

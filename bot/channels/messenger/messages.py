@@ -9,6 +9,8 @@ may go, tagged HUMAN_AGENT (Meta's rule).
 
 from __future__ import annotations
 
+import json
+
 from bot.channels.telegram.outbound import split_text
 from bot.rasa_client import BotMessage
 
@@ -45,3 +47,24 @@ def bodies(channel: str, user: str, message: BotMessage, *, tagged: bool) -> lis
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def attachment_kind(content_type: str) -> str:
+    """How Messenger shows an agent's file: an image, audio, or a file to download."""
+    if content_type.startswith("image/"):
+        return "image"
+    if content_type.startswith("audio/"):
+        return "audio"
+    return "file"
+
+
+def attachment_fields(user: str, kind: str, *, tagged: bool) -> dict[str, str]:
+    """The form fields of an attachment upload (the file goes as `filedata`)."""
+    fields = {
+        "recipient": json.dumps({"id": user}),
+        "message": json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}}),
+        "messaging_type": "MESSAGE_TAG" if tagged else "RESPONSE",
+    }
+    if tagged:
+        fields["tag"] = "HUMAN_AGENT"
+    return fields

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -191,13 +191,18 @@ class MetaChannel(Channel):
 
     async def record(self, sender: str, kind: str, path: str, body: dict) -> dict:
         """One Graph API call, recorded before (sending) and after (sent or failed)."""
-        assert self.outbound is not None and self.graph is not None
-        assert self.services is not None
+        assert self.graph is not None
+        graph = self.graph
+        return await self.recorded(sender, kind, lambda: graph.post(path, body))
+
+    async def recorded(self, sender: str, kind: str, call: Callable[[], Awaitable[dict]]) -> dict:
+        """`call` (a Graph API request: a message, a file upload), recorded like `record`."""
+        assert self.outbound is not None and self.services is not None
         if await self.services.store.conversation(sender) is None:
-            return await self.graph.post(path, body)  # erased: nothing more is kept
+            return await call()  # erased: nothing more is kept
         row = await self.outbound.sending(sender, kind)
         try:
-            answer = await self.graph.post(path, body)
+            answer = await call()
         except Exception as error:
             await self.outbound.failed(row, str(error))
             raise

@@ -1,4 +1,5 @@
-"""Calls to Meta's Graph API (send a message, look up a media file), with plain aiohttp.
+"""Calls to Meta's Graph API (send a message, upload or look up a media file), with plain
+aiohttp.
 
 A 429 or a 5xx is tried again, a bounded number of times, waiting what `Retry-After` asks
 (at most `max_wait` seconds a time) or a doubling pause; anything else, or the last try,
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -65,6 +67,29 @@ class GraphClient:
     async def post(self, path: str, body: dict) -> dict:
         return await self._call("POST", self.url(path), body)
 
+    async def upload(
+        self,
+        path: str,
+        fields: dict[str, str],
+        name: str,
+        content: bytes,
+        content_type: str,
+        file_field: str = "file",
+    ) -> dict:
+        """A multipart POST with one file (WhatsApp's media upload, Messenger's attachment
+        upload: `filedata`), retried like `post`."""
+
+        def form() -> aiohttp.FormData:  # a FormData is spent once sent: one per try
+            # Names as browsers send them (not percent-encoded); bot/attachments.py has
+            # taken quotes and control characters out already.
+            data = aiohttp.FormData(quote_fields=False)
+            for key, value in fields.items():
+                data.add_field(key, value)
+            data.add_field(file_field, content, filename=name, content_type=content_type)
+            return data
+
+        return await self._call("POST", self.url(path), None, form=form)
+
     async def get(self, path: str) -> dict:
         return await self._call("GET", self.url(path), None)
 
@@ -80,12 +105,19 @@ class GraphClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise GraphError(f"the media download failed: {error}") from None
 
-    async def _call(self, method: str, url: str, body: dict | None) -> dict:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        body: dict | None,
+        form: Callable[[], aiohttp.FormData] | None = None,
+    ) -> dict:
         pause = self.retry.first_pause
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
+            sending = {"data": form()} if form is not None else {"json": body}
             try:
-                async with self._client().request(method, url, json=body) as response:
+                async with self._client().request(method, url, **sending) as response:
                     answer = await _json(response)
                     if response.status < 400:
                         return answer

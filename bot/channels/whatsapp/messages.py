@@ -117,3 +117,36 @@ def _list(to: str, body: str, buttons: list[dict]) -> dict:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# What WhatsApp shows inline (Cloud API "supported media types"); other allowed files go
+# as a document, which any type may be. Images are at most 5 MB, the rest 16 MB here.
+_IMAGES = ("image/jpeg", "image/png")
+_AUDIO = ("audio/aac", "audio/mp4", "audio/mpeg", "audio/ogg")
+MAX_IMAGE = 5 * 1024 * 1024
+MAX_CAPTION = 1024
+
+
+def media_kind(content_type: str, size: int) -> str:
+    """The message type a file goes out as: image, audio or document."""
+    if content_type in _IMAGES and size <= MAX_IMAGE:
+        return "image"
+    if content_type in _AUDIO:
+        return "audio"
+    return "document"
+
+
+def media(to: str, kind: str, media_id: str, name: str, caption: str) -> dict:
+    """A message carrying an uploaded file (audio takes no caption, a document its name)."""
+    payload: dict = {"id": media_id}
+    if caption and kind != "audio":
+        payload["caption"] = caption[:MAX_CAPTION]
+    if kind == "document":
+        payload["filename"] = name
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": kind,
+        kind: payload,
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from tests.bot.channels.meta_fixtures import (
@@ -230,3 +231,62 @@ async def test_delete_my_data_erases_the_messenger_customer(fb_client, graph):
     assert await transcript(fb_client, "messenger-7200") is None
     assert await rows(fb_client, meta_inbound, "messenger-7200") == []
     assert await rows(fb_client, meta_outbound, "messenger-7200") == []
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def send_file(client, agent, ticket, content: bytes, name: str, caption: str = ""):
+    form = aiohttp.FormData(quote_fields=False)  # as a browser sends the name
+    form.add_field("file", content, filename=name, content_type="application/octet-stream")
+    if caption:
+        form.add_field("caption", caption)
+    response = await client.post(
+        f"/api/v1/agent/tickets/{ticket}/files", data=form, headers=agent.auth
+    )
+    return response.status, await response.json()
+
+
+async def test_the_agent_sends_a_messenger_customer_a_file_tagged_after_24_hours(
+    fb_client, graph, settings
+):
+    team = Team(fb_client, settings)
+    emma = await team.add("Emma", "en")
+    await team.online(emma)
+    for mid, text in (("m_f1", "Hallo"), ("m_f2", "/human")):
+        await post(fb_client, HOOK, messenger_delivery(messenger_text(mid, "7200", text)))
+    for _ in range(400):
+        _, listed = await team.call("GET", "/tickets?status=assigned", emma)
+        if listed["tickets"]:
+            break
+        await asyncio.sleep(0.02)
+    ticket = listed["tickets"][0]["id"]
+    count = len(graph.sent)
+
+    status, sent = await send_file(fb_client, emma, ticket, PDF, "label.pdf", "Your label")
+    assert status == 201, sent
+    first, caption = (await settled(graph, count + 2))[-2:]
+    assert first["body"]["message"] == {
+        "attachment": {"type": "file", "payload": {"is_reusable": False}}
+    }
+    assert first["body"]["filedata"] == {
+        "name": "label.pdf", "type": "application/pdf", "size": len(PDF)
+    }  # fmt: skip
+    assert first["body"]["messaging_type"] == "RESPONSE"
+    assert caption["body"]["message"]["text"] == "Your label"
+
+    await age_window(fb_client, "messenger-7200", hours=30)
+    status, _ = await send_file(fb_client, emma, ticket, PDF, "label.pdf")
+    assert status == 201
+    tagged = (await settled(graph, count + 3))[-1]["body"]
+    assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+
+
+async def test_instagram_takes_no_uploaded_file_and_the_agent_is_told(
+    fb_client, graph, instagram_handoff
+):
+    _, emma, ticket = instagram_handoff
+    before = await transcript(fb_client, "instagram-7100")
+    status, refused = await send_file(fb_client, emma, ticket, PDF, "label.pdf")
+    assert status == 409 and "instagram" in refused["error"]
+    assert await transcript(fb_client, "instagram-7100") == before
