@@ -21,10 +21,11 @@ export TOLK_TEST_REDIS_URL ?= redis://127.0.0.1:16380/0
 GATEWAY_TESTS := tests/bot tests/telegram tests/tolk_core tests/tolk_tools tests/scripts/test_stack.py tests/fuzz tests/e2e
 RASA_TESTS := tests/tolk_core tests/actions tests/nlu_components tests/rasa_channels tests/scripts/test_actions_server.py tests/nlu tests/handoff tests/dialogue
 
-.PHONY: help run check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version services services-stop migrate
+.PHONY: help run run-scaled check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version services services-stop migrate
 
 help:
 	@echo "make run     set up, train if needed, start Rasa + actions + bot, print where to chat"
+	@echo "make run-scaled  two of each on PostgreSQL and Redis (README \"Scaling out\")"
 	@echo "make test    everything CI checks (lint, data validation, unit, NLU accuracy, end to end)"
 	@echo "make train   retrain the model if data, domain or config changed"
 	@echo "make lint | format | unit | nlu-eval | e2e | lock | version | clean"
@@ -76,6 +77,16 @@ train: install
 # command) before minutes of training. Ctrl-C or SIGTERM stops all three within 10 s.
 run: install check-ports train
 	$(PY) -m scripts.stack
+
+# Two Rasas, two action servers and two gateways (ports one above each of `make run`'s)
+# on the PostgreSQL and Redis of `make services`, unless TOLK_DATABASE_URL,
+# TOLK_TRACKER_URL and TOLK_REDIS_URL name others. Ctrl-C stops all six.
+SCALED_DB ?= postgresql://tolk:tolk@127.0.0.1:15433/tolk
+run-scaled: install train services
+	TOLK_DATABASE_URL="$${TOLK_DATABASE_URL:-$(SCALED_DB)}" \
+	TOLK_TRACKER_URL="$${TOLK_TRACKER_URL:-$(SCALED_DB)}" \
+	TOLK_REDIS_URL="$${TOLK_REDIS_URL:-redis://127.0.0.1:16380/0}" \
+	$(PY) -m scripts.stack --scaled
 
 check-ports: install
 	@$(PY) -m scripts.stack --check-ports

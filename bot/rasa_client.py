@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -39,10 +41,20 @@ class BotMessage:
 
 
 class RasaClient:
+    """Rasa's REST channel, over one replica or several (TOLK_RASA_URL, comma-separated).
+
+    A conversation goes to the same replica each time (a hash of its key), so replicas
+    share the work evenly and rarely wait on each other's tracker locks (Rasa's Redis
+    lock store orders them anyway). When that replica cannot be connected to, the next
+    one takes the message: a refused connection means the message never reached Rasa,
+    so nothing is processed twice. A replica that took the message and then failed or
+    timed out is not asked again elsewhere: the message is kept for the retry instead.
+    """
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        rasa_url: str,
+        rasa_url: str | Sequence[str],
         actions_url: str,
         timeout: float,
         secret: str | None = None,
@@ -52,7 +64,8 @@ class RasaClient:
         self._telemetry = telemetry
         # Rasa's channel answers the gateway only (rasa_channels/gateway.py).
         self._headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-        self._rasa_url = rasa_url
+        urls = rasa_url.split(",") if isinstance(rasa_url, str) else list(rasa_url)
+        self.replicas = tuple(u.strip().rstrip("/") for u in urls if u.strip())
         self._actions_url = actions_url
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -67,20 +80,39 @@ class RasaClient:
             if self._telemetry is not None:
                 self._telemetry.rasa_call(outcome, time.perf_counter() - start)
 
+    def replicas_for(self, sender: str) -> list[str]:
+        """The replicas in the order this conversation tries them."""
+        start = int(hashlib.sha256(sender.encode()).hexdigest()[:8], 16) % len(self.replicas)
+        return [*self.replicas[start:], *self.replicas[:start]]
+
     async def _send(self, sender: str, text: str, metadata: dict) -> list[BotMessage]:
         payload = {"sender": sender, "message": text, "metadata": metadata}
+        refused: list[str] = []
+        for url in self.replicas_for(sender):
+            try:
+                return self._messages(await self._post(url, payload))
+            except aiohttp.ClientConnectorError as error:  # never reached it: the next one
+                refused.append(f"{url}: {error.os_error or error}")
+                log.warning("Rasa replica %s refused the connection; trying the next", url)
+        raise RasaUnavailable(f"Rasa not reachable: {'; '.join(refused)}")
+
+    async def _post(self, url: str, payload: dict) -> object:
         try:
             async with self._session.post(
-                f"{self._rasa_url}/webhooks/rest/webhook",
+                f"{url}/webhooks/rest/webhook",
                 json=payload,
                 headers=self._headers,
                 timeout=self._timeout,
             ) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {response.status}")
-                body = await response.json(content_type=None)
+                return await response.json(content_type=None)
+        except aiohttp.ClientConnectorError:
+            raise
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
             raise RasaUnavailable(f"Rasa not reachable: {error!r}") from error
+
+    def _messages(self, body: object) -> list[BotMessage]:
         if not isinstance(body, list):
             raise RasaUnavailable("Rasa answered something other than a list of messages")
         messages = []
@@ -101,8 +133,15 @@ class RasaClient:
         return messages
 
     async def rasa_health(self) -> str | None:
-        """None when Rasa answers, else why not."""
-        return await self._probe(f"{self._rasa_url}/")
+        """None when Rasa answers (one replica is enough to serve), else why not."""
+        found = await asyncio.gather(*(self._probe(f"{url}/") for url in self.replicas))
+        if any(reason is None for reason in found):
+            return None
+        if len(found) == 1:
+            return found[0]
+        return "; ".join(
+            f"{url}: {reason}" for url, reason in zip(self.replicas, found, strict=True)
+        )
 
     async def actions_health(self) -> str | None:
         return await self._probe(f"{self._actions_url}/health")

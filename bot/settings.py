@@ -33,6 +33,7 @@ _RATES = {
 @dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'tolk.db'}"
+    # One URL, or Rasa replicas separated by commas (bot/rasa_client.py).
     rasa_url: str = "http://127.0.0.1:5005"
     actions_url: str = "http://127.0.0.1:5055"
     api_token: str | None = None
@@ -238,7 +239,7 @@ class Settings:
             translator_timeout=number("TOLK_TRANSLATOR_TIMEOUT", "translator_timeout", float),
             glossary=glossary,
             database_url=get("TOLK_DATABASE_URL", defaults.database_url) or "",
-            rasa_url=(get("TOLK_RASA_URL", defaults.rasa_url) or "").rstrip("/"),
+            rasa_url=_rasa_urls(get("TOLK_RASA_URL", defaults.rasa_url) or ""),
             actions_url=(get("TOLK_ACTIONS_URL", defaults.actions_url) or "").rstrip("/"),
             api_token=api_token,
             metrics_token=get("TOLK_METRICS_TOKEN", None) or None,
@@ -441,3 +442,16 @@ def _rate(name: str, raw: str | None, default: Rate) -> Rate:
         return parse_rate(raw)
     except ValueError as error:
         raise SettingsError(f"{name}: {error}") from None
+
+
+def _rasa_urls(raw: str) -> str:
+    """One Rasa, or replicas separated by commas (bot/rasa_client.py spreads over them)."""
+    urls = [u.strip().rstrip("/") for u in raw.split(",") if u.strip()]
+    if not urls:
+        raise SettingsError("TOLK_RASA_URL is empty: give Rasa's URL, http://127.0.0.1:5005")
+    for url in urls:
+        if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1]:
+            raise SettingsError(f"TOLK_RASA_URL: {url[:80]!r} is not an http(s) URL")
+    if len(set(urls)) != len(urls):
+        raise SettingsError("TOLK_RASA_URL names one replica twice")
+    return ",".join(urls)

@@ -3,6 +3,8 @@
 .venv/bin/python -m scripts.stack                # ports from TOLK_PORT, TOLK_RASA_PORT,
                                                  # TOLK_ACTIONS_PORT; stays in the foreground
 .venv/bin/python -m scripts.stack --check-ports  # exit 1, naming the process, if one is taken
+.venv/bin/python -m scripts.stack --scaled       # two of each on PostgreSQL and Redis (the
+                                                 # next port up for each second one)
 
 Every child runs in a process group of its own (a Ctrl-C in the terminal reaches only this
 launcher, which stops them in order) and dies with the launcher even if it is killed
@@ -87,6 +89,9 @@ class Stack:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     stop_seconds: float = STOP_SECONDS
     stop_requested: bool = False
+    # How many of each process (`--scaled`: 2). Replica n listens n-1 ports above the
+    # first; each Rasa calls its own action server, each gateway spreads over every Rasa.
+    replicas: int = 1
     _hurry: bool = False
 
     @classmethod
@@ -99,13 +104,26 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.bot}"
 
     @property
+    def bot_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.ports.bot + n}" for n in range(self.replicas)]
+
+    def replica_ports(self) -> list[Ports]:
+        base = self.ports
+        return [
+            Ports(rasa=base.rasa + n, actions=base.actions + n, bot=base.bot + n)
+            for n in range(self.replicas)
+        ]
+
+    @property
     def admin_token(self) -> str:
         return self.secrets[internal_secrets.ADMIN_TOKEN]
 
     def start(self, timeout: float = 240) -> None:
-        problems = busy(self.ports)
+        problems = [p for ports in self.replica_ports() for p in busy(ports)]
         if problems:
             raise StackError("\n".join(problems))
+        if self.replicas > 1:
+            check_shared_stores(self.env)
         self.workdir.mkdir(parents=True, exist_ok=True)
         # var/secrets/ for `make run`: where `python -m bot ...` finds the same values.
         self.secrets = internal_secrets.resolve(
@@ -150,22 +168,34 @@ class Stack:
         )
         # The bot and the action server (account forms, demo shop) share one database.
         base.setdefault("TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}")
-        rasa_env = {k: v for k, v in base.items() if k != internal_secrets.ADMIN_TOKEN}
-        return {
-            "actions": (
-                [str(RASA_BIN / "python"), "-m", "scripts.actions_server",
-                 "--host", "127.0.0.1", "--port", str(self.ports.actions)],
-                base,
-            ),
-            "rasa": (
-                [str(RASA_BIN / "rasa"), "run", "--model", str(MODEL),
-                 "--endpoints", str(ROOT / "endpoints.yml"),
-                 "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
-                 "-p", str(self.ports.rasa)],
-                rasa_env,
-            ),
-            "bot": ([str(GATEWAY_BIN / "python"), "-m", "bot", "serve"], base),
-        }  # fmt: skip
+        replicas = self.replica_ports()
+        base["TOLK_RASA_URL"] = ",".join(f"http://127.0.0.1:{p.rasa}" for p in replicas)
+        plan: dict[str, tuple[list[str], dict[str, str]]] = {}
+        for kind in ("actions", "rasa", "bot"):  # the order they start in
+            for number, ports in enumerate(replicas, start=1):
+                name = kind if number == 1 else f"{kind}{number}"
+                # Each replica's own ports (endpoints.yml: its action server, its /nlg).
+                env = {
+                    **base,
+                    **{PORT_VARIABLES[n]: str(port) for n, port in vars(ports).items()},
+                    "TOLK_ACTIONS_URL": f"http://127.0.0.1:{ports.actions}",
+                }
+                plan[name] = self._command(kind, ports, env)
+        return plan
+
+    def _command(
+        self, kind: str, ports: Ports, env: dict[str, str]
+    ) -> tuple[list[str], dict[str, str]]:
+        if kind == "actions":
+            return [str(RASA_BIN / "python"), "-m", "scripts.actions_server",
+                    "--host", "127.0.0.1", "--port", str(ports.actions)], env  # fmt: skip
+        if kind == "rasa":
+            rasa_env = {k: v for k, v in env.items() if k != internal_secrets.ADMIN_TOKEN}
+            return [str(RASA_BIN / "rasa"), "run", "--model", str(MODEL),
+                    "--endpoints", str(ROOT / "endpoints.yml"),
+                    "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
+                    "-p", str(ports.rasa)], rasa_env  # fmt: skip
+        return [str(GATEWAY_BIN / "python"), "-m", "bot", "serve"], env
 
     def migrate(self, env: dict[str, str], timeout: float = 120) -> None:
         """The database schema to head, once, before any process starts (bot/migrations/):
@@ -212,28 +242,41 @@ class Stack:
                 self.spawn(name, *self.commands[name])
 
     def wait_healthy(self, timeout: float) -> None:
+        """Every gateway healthy: it answers, and so do its database, a Rasa and the
+        action server (with replicas, every Rasa too: each gateway's /healthz needs one)."""
         deadline = time.monotonic() + timeout
         last = "no answer yet"
+        waiting = list(self.bot_urls)
+        rasas = [f"http://127.0.0.1:{p.rasa}/" for p in self.replica_ports()]
         while time.monotonic() < deadline:
             if self.stop_requested:
                 raise Stopped
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise StackError(f"{name} exited with {process.returncode}: {self.tail(name)}")
-            request = urllib.request.Request(
-                f"{self.bot_url}/healthz",
-                headers={"Authorization": f"Bearer {self.secrets.get('TOLK_ADMIN_TOKEN')}"},
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except urllib.error.HTTPError as error:
-                last = error.read().decode(errors="replace")
-            except (urllib.error.URLError, OSError) as error:
-                last = str(error)
+            for url in list(waiting):
+                healthy, last = self._healthy(url)
+                if healthy:
+                    waiting.remove(url)
+            if not waiting:
+                if all(_answers_http(url) for url in rasas):
+                    return
+                last = "a Rasa replica does not answer yet"
             time.sleep(0.5)
         raise StackError(f"not healthy after {timeout:.0f}s: {last}")
+
+    def _healthy(self, url: str) -> tuple[bool, str]:
+        request = urllib.request.Request(
+            f"{url}/healthz",
+            headers={"Authorization": f"Bearer {self.secrets.get('TOLK_ADMIN_TOKEN')}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return response.status == 200, f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            return False, error.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError) as error:
+            return False, str(error)
 
     def tail(self, name: str, lines: int = 30) -> str:
         path = self.workdir / f"{name}.log"
@@ -339,6 +382,24 @@ def busy(ports: Ports) -> list[str]:
     return problems
 
 
+def _answers_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def check_shared_stores(env: Mapping[str, str]) -> None:
+    """Replicas share PostgreSQL and Redis, or they would each keep their own truth."""
+    database = env.get("TOLK_DATABASE_URL", "")
+    if not database.startswith("postgresql") or not env.get("TOLK_REDIS_URL", "").strip():
+        raise StackError(
+            "the scaled profile needs PostgreSQL (TOLK_DATABASE_URL=postgresql://...) and "
+            "Redis (TOLK_REDIS_URL=redis://...): `make run-scaled` starts both"
+        )
+
+
 def _answers(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
@@ -389,6 +450,17 @@ def _telegram_line(env: Mapping[str, str]) -> str:
     return f"  Telegram:   on ({how}); errors in var/bot.log\n"
 
 
+def _replicas_line(stack: Stack) -> str:
+    if stack.replicas == 1:
+        return ""
+    others = stack.replica_ports()[1:]
+    return (
+        f"  Replicas:   gateways {', '.join(stack.bot_urls)}; Rasa "
+        f"{', '.join(str(p.rasa) for p in [stack.ports, *others])}; actions "
+        f"{', '.join(str(p.actions) for p in [stack.ports, *others])} (PostgreSQL, Redis)\n"
+    )
+
+
 def _where_admin_token(stack: Stack) -> str:
     if stack.env.get(internal_secrets.ADMIN_TOKEN, "").strip():
         return "$TOLK_ADMIN_TOKEN"
@@ -410,7 +482,8 @@ def serve(stack: Stack) -> int:
     on_parent_death(signal.SIGTERM)
     if os.getppid() != parent:
         return 1  # gone already
-    logs = ", ".join(_shown(stack.workdir / f"{name}.log") for name in ("bot", "rasa", "actions"))
+    names = [name for name, _ in stack.plan().items()]
+    logs = ", ".join(_shown(stack.workdir / f"{name}.log") for name in names)
     print("Starting the action server, Rasa and the bot (Rasa takes about 30 s to load)...")
     try:
         stack.start()
@@ -429,6 +502,7 @@ def serve(stack: Stack) -> int:
             f"  Console:    {stack.bot_url}/console  (agents: python -m bot agents add --help)\n"
             f"  Health:     {stack.bot_url}/healthz  (which part is down: "
             f"Authorization: Bearer {_where_admin_token(stack)})\n"
+            f"{_replicas_line(stack)}"
             f"  Rasa:       http://127.0.0.1:{stack.ports.rasa}   "
             f"actions: http://127.0.0.1:{stack.ports.actions}\n"
             f"{_telegram_line({**os.environ, **stack.env})}"
@@ -463,14 +537,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check-ports", action="store_true", help="exit 1 if a port is taken, naming who"
     )
+    parser.add_argument(
+        "--scaled", action="store_true", help="two of each process, on PostgreSQL and Redis"
+    )
     args = parser.parse_args(argv)
     try:
         stack = Stack.from_env(os.environ, ROOT / "var")
+        if args.scaled:
+            stack.replicas = 2
+            check_shared_stores(stack.env)
     except StackError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     if args.check_ports:
-        problems = busy(stack.ports)
+        problems = [p for ports in stack.replica_ports() for p in busy(ports)]
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0

@@ -1,8 +1,9 @@
 """Faults in the middle of 50 concurrent conversations, on the production stores: the
-translator failing, Redis and PostgreSQL cut for a few seconds, one of two gateway
-replicas, the action server and Rasa killed (SIGKILL) and started again. Afterwards every
-customer message is stored once and answered (or handed to a person), none is answered
-twice, and answers keep the order of the questions in each conversation.
+translator failing, Redis and PostgreSQL cut for a few seconds, and one of the two of each
+process (the scaled profile: gateway, action server, Rasa) killed (SIGKILL) and started
+again. Afterwards every customer message is stored once and answered (or handed to a
+person), none is answered twice, and answers keep the order of the questions in each
+conversation.
 
 The customers behave like a channel's webhook: a message that got no 200 (the database
 was cut: 503, or the connection dropped) is sent again with the same `message_id` until
@@ -14,13 +15,11 @@ The figures (sent, answered, duplicated, reordered, per fault) are printed for t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
 import signal
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import aiohttp
 import pytest
 
 from bot.store import UNANSWERED
-from scripts.stack import MODEL, PORT_VARIABLES, Ports, Stack
+from scripts.stack import MODEL, Ports, Stack
 from tests.e2e.conftest import PORT_OFFSET, TRANSLATOR_PORT
 from tests.fault_proxy import FaultProxy
 from tests.servers import postgres_database_sync, redis_url
@@ -67,9 +66,9 @@ FAULTS = [
     ("translator", 2.0, 4.0),
     ("redis", 5.0, 3.0),
     ("postgres", 9.0, 3.0),
-    ("bot2", 13.0, 0.0),  # the second gateway replica: SIGKILL, then started again
-    ("actions", 17.0, 0.0),  # SIGKILL, then started again (it takes a few seconds)
-    ("rasa", 22.0, 0.0),  # SIGKILL, then started again (30-80 s to load the model)
+    ("bot2", 13.0, 0.0),  # a gateway replica: SIGKILL, then started again
+    ("actions", 17.0, 0.0),  # an action server (Rasa 1's): SIGKILL, then started again
+    ("rasa", 22.0, 0.0),  # a Rasa replica: SIGKILL, the gateways use the other meanwhile
 ]
 GIVE_UP_SECONDS = 300  # a customer's message not taken by then is a failure
 SETTLE_SECONDS = 240  # after the traffic: every stored message answered by then
@@ -172,21 +171,6 @@ async def _stored(database: str) -> list:
         await connection.close()
 
 
-def _second_gateway(stack: Stack, port: int) -> str:
-    """Another `python -m bot serve` on the same database, Redis and Rasa (a replica)."""
-    command, env = stack.commands["bot"]
-    stack.spawn("bot2", command, {**env, PORT_VARIABLES["bot"]: str(port)})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return url
-        time.sleep(0.5)
-    raise AssertionError(f"the second gateway did not get ready: {stack.tail('bot2')}")
-
-
 def _settled(database: str) -> list:
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
@@ -260,6 +244,7 @@ def test_fifty_conversations_through_faults_lose_nothing(tmp_path, translator):
                     rasa=15007 + PORT_OFFSET, actions=15057 + PORT_OFFSET, bot=18082 + PORT_OFFSET
                 ),
                 tmp_path,
+                replicas=2,  # the scaled profile (make run-scaled): two of each
                 env={
                     "TOLK_DATABASE_URL": through_pg,
                     "TOLK_TRACKER_URL": through_pg,
@@ -276,8 +261,8 @@ def test_fifty_conversations_through_faults_lose_nothing(tmp_path, translator):
                 },
             )
             try:
-                stack.start(timeout=300)
-                urls = [stack.bot_url, _second_gateway(stack, stack.ports.bot + 1)]
+                stack.start(timeout=400)
+                urls = stack.bot_urls
                 log: list[str] = []
                 proxies = {"postgres": pg_proxy, "redis": redis_proxy}
                 started = time.monotonic()

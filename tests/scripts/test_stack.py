@@ -174,6 +174,35 @@ def test_a_given_tracker_url_reaches_rasa_and_the_bot(tmp_path):
     assert plan["rasa"][1]["TOLK_TRACKER_URL"] == plan["bot"][1]["TOLK_TRACKER_URL"] == url
 
 
+def test_the_scaled_profile_runs_two_of_each_on_shared_stores(tmp_path):
+    env = {
+        **SECRETS,
+        "TOLK_DATABASE_URL": "postgresql://tolk:pw@127.0.0.1:15433/tolk",
+        "TOLK_REDIS_URL": "redis://127.0.0.1:16380/0",
+    }
+    stack = Stack(Ports(rasa=15015, actions=15065, bot=18080), tmp_path, env=env, replicas=2)
+    stack.secrets = SECRETS
+    plan = stack.plan()
+    assert list(plan) == ["actions", "actions2", "rasa", "rasa2", "bot", "bot2"]
+    assert plan["actions2"][0][-1] == "15066" and plan["rasa2"][0][-1] == "15016"
+    # Each Rasa calls its own action server and renders through its own gateway...
+    assert (plan["rasa"][1]["TOLK_ACTIONS_PORT"], plan["rasa2"][1]["TOLK_ACTIONS_PORT"]) == (
+        "15065", "15066"
+    )  # fmt: skip
+    assert (plan["rasa"][1]["TOLK_PORT"], plan["rasa2"][1]["TOLK_PORT"]) == ("18080", "18081")
+    # ...and each gateway spreads over both Rasas, on the same database and Redis.
+    for bot in ("bot", "bot2"):
+        assert plan[bot][1]["TOLK_RASA_URL"] == "http://127.0.0.1:15015,http://127.0.0.1:15016"
+        assert plan[bot][1]["TOLK_DATABASE_URL"] == env["TOLK_DATABASE_URL"]
+    assert plan["bot2"][1]["TOLK_PORT"] == "18081"
+    assert stack.bot_urls == ["http://127.0.0.1:18080", "http://127.0.0.1:18081"]
+
+    on_sqlite = Stack(Ports(), tmp_path, env=dict(SECRETS), replicas=2)
+    with pytest.raises(StackError, match="PostgreSQL"):
+        on_sqlite.start()
+    assert on_sqlite.processes == {}
+
+
 # --- a port already taken --------------------------------------------------------------
 
 
