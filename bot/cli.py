@@ -51,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         "--conversations", metavar="N,N,...", help="with --full: at once, per run (1,10,50)"
     )
     bench.add_argument("--messages", type=int, help="with --full: per conversation (12)")
+    bench.add_argument(
+        "--scaled",
+        action="store_true",
+        help="with --full: two of each process (make run-scaled) on TOLK_DATABASE_URL "
+        "(PostgreSQL) and TOLK_REDIS_URL",
+    )
     commands.add_parser("version", help="the interpreter and key library versions")
     db = commands.add_parser("db", help="the database schema (migrations, bot/migrations/)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -169,9 +175,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_report(settings, args.since, args.language, args.channel, args.charts)
     if args.command == "bench" and args.full:
-        from tolk_tools.full_bench import run_full
+        from tolk_tools.full_bench import make_scaled_stack, make_stack, run_full
 
-        return run_full(settings.languages, args.conversations, args.messages)
+        factory = make_scaled_stack if args.scaled else make_stack
+        return run_full(settings.languages, args.conversations, args.messages, factory)
     if args.command == "bench":
         from tolk_tools.bench import run
 

@@ -25,7 +25,7 @@ from bot.speaker import Speaker
 from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
 from bot.surveys.service import Surveys
 from bot.telemetry import Telemetry
-from bot.translation.backends import TranslatorError
+from bot.translation.backends import TranslatorRejected, TranslatorUnavailable
 from bot.translation.service import TranslationService
 from tolk_core.language_names import NAMES, named_languages, own_name
 from tolk_core.signals import Erase, Handoff, SetLanguage, Signal
@@ -222,7 +222,7 @@ class Gateway:
         translator_failed = False
         try:
             rasa_text = await self._for_rasa(text, language, conversation, received.message_seq)
-        except TranslatorError as error:
+        except TranslatorUnavailable as error:
             log.warning(
                 "message %s not translated from %s, kept for retry: %s", seq, language, error
             )
@@ -447,19 +447,24 @@ class Gateway:
         self, text: str, language: str, conversation: Conversation, seq: int
     ) -> str | None:
         """The text Rasa should see: native text as it is, other languages in English;
-        None when no translator is configured."""
+        None when no translator is configured or it refuses the language."""
         if language in self.settings.languages or _PAYLOAD.match(text):
             return text
         if not self.translation.available:
             return None
-        # A TranslatorError goes to the caller: the message is kept for a retry.
-        pivot = await self.translation.translate_one(
-            text,
-            language,
-            PIVOT_LANGUAGE,
-            names=[conversation.customer_name or ""],
-            conversation_id=conversation.id,
-        )
+        try:
+            pivot = await self.translation.translate_one(
+                text,
+                language,
+                PIVOT_LANGUAGE,
+                names=[conversation.customer_name or ""],
+                conversation_id=conversation.id,
+            )
+        except TranslatorRejected as error:
+            # It answered and refused (a language it lacks, the key): no retry changes
+            # that. TranslatorUnavailable goes to the caller: the message waits for one.
+            log.warning("message %s not translated from %s: %s", seq, language, error)
+            return None
         await self.store.set_pivot(seq, pivot.text)
         return pivot.text
 

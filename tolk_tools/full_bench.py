@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,13 @@ class Target:
     headers: dict[str, str]
     # Rasa's REST channel takes `message`, the gateway `text`.
     text_field: str
+    # Replicas (the scaled profile) beside `url`: a customer keeps to one, as behind a
+    # load balancer with sticky sessions.
+    more_urls: tuple[str, ...] = ()
+
+    def url_for(self, sender: str) -> str:
+        urls = (self.url, *self.more_urls)
+        return urls[zlib.crc32(sender.encode()) % len(urls)]
 
     def body(self, sender: str, text: str, language: str) -> dict:
         body: dict = {"sender": sender, self.text_field: text}
@@ -141,16 +149,15 @@ class Target:
         return body
 
 
-def gateway_target(base_url: str) -> Target:
-    return Target("full", f"{base_url}/api/v1/messages", {}, "text")
+def gateway_target(base_url: str, *more: str) -> Target:
+    paths = [f"{url}/api/v1/messages" for url in (base_url, *more)]
+    return Target("full", paths[0], {}, "text", tuple(paths[1:]))
 
 
-def rasa_target(base_url: str, rasa_secret: str) -> Target:
+def rasa_target(base_url: str, rasa_secret: str, *more: str) -> Target:
+    paths = [f"{url}/webhooks/rest/webhook" for url in (base_url, *more)]
     return Target(
-        "bare",
-        f"{base_url}/webhooks/rest/webhook",
-        {"Authorization": f"Bearer {rasa_secret}"},
-        "message",
+        "bare", paths[0], {"Authorization": f"Bearer {rasa_secret}"}, "message", tuple(paths[1:])
     )
 
 
@@ -265,7 +272,9 @@ async def converse(
         start = time.perf_counter()
         try:
             async with session.post(
-                target.url, json=target.body(sender, text, language), headers=target.headers
+                target.url_for(sender),
+                json=target.body(sender, text, language),
+                headers=target.headers,
             ) as response:
                 await response.read()
                 ok = response.status == 200
@@ -387,8 +396,10 @@ class StackLike(Protocol):
     """What the bench needs of scripts/stack.py's Stack (a fake in the tests)."""
 
     bot_url: str
+    bot_urls: list[str]
     ports: PortsLike
     secrets: dict[str, str]
+    replicas: int
 
     def start(self, timeout: float = ...) -> None: ...
 
@@ -436,6 +447,36 @@ def make_stack(workdir: Path) -> StackLike:
     return Stack(Ports(rasa=rasa, actions=actions, bot=bot), workdir, env=env)
 
 
+def make_scaled_stack(workdir: Path) -> StackLike:
+    """Two of each (scripts/stack.py --scaled) on the PostgreSQL database and Redis named
+    by TOLK_DATABASE_URL and TOLK_REDIS_URL (`make services` starts both)."""
+    from scripts.stack import Ports, Stack
+
+    database = os.environ.get("TOLK_DATABASE_URL", "")
+    redis = os.environ.get("TOLK_REDIS_URL", "")
+    if not database.startswith("postgresql") or not redis:
+        raise BenchError(
+            "--scaled needs TOLK_DATABASE_URL=postgresql://... and TOLK_REDIS_URL=redis://... "
+            "(make services: postgresql://tolk:tolk@127.0.0.1:15433/tolk, "
+            "redis://127.0.0.1:16380/0)"
+        )
+    bot, rasa, actions = _pairs_of_free_ports(3)
+    env = {**bench_environment(), "TOLK_DATABASE_URL": database, "TOLK_TRACKER_URL": database,
+           "TOLK_REDIS_URL": redis}  # fmt: skip
+    return Stack(Ports(rasa=rasa, actions=actions, bot=bot), workdir, env=env, replicas=2)
+
+
+def _pairs_of_free_ports(count: int) -> list[int]:
+    """`count` ports each free with the next one too (replica 2 listens one above)."""
+    found: list[int] = []
+    while len(found) < count:
+        port = free_ports(1)[0]
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0 and port + 1 not in found:
+                found.append(port)
+    return found
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     # SIGTERM takes the same way out as Ctrl-C, to the `finally` that stops the stack: in
     # asyncio.run, its SIGINT handler cancels the run cleanly, then raises KeyboardInterrupt.
@@ -472,7 +513,7 @@ def run_full(
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
-    if stack_factory is make_stack and not MODEL.exists():
+    if stack_factory in (make_stack, make_scaled_stack) and not MODEL.exists():
         print(f"bench: {MODEL} is missing: run `make train` first", file=sys.stderr)
         return 1
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -488,16 +529,19 @@ def run_full(
                 except (StackError, internal_secrets.SecretError, OSError) as error:
                     print(f"bench: the stack did not start: {error}", file=sys.stderr)
                     return 1
-                rasa_url = f"http://127.0.0.1:{stack.ports.rasa}"
+                replicas = getattr(stack, "replicas", 1)
+                rasa_urls = [f"http://127.0.0.1:{stack.ports.rasa + n}" for n in range(replicas)]
+                bot_urls = getattr(stack, "bot_urls", [stack.bot_url])
                 out(
-                    f"up in {time.perf_counter() - started:.0f} s (gateway {stack.bot_url}, "
-                    f"Rasa {rasa_url}); languages {', '.join(usable)}; "
-                    f"{os.cpu_count()} CPUs, load {_load(load_before)}"
+                    f"up in {time.perf_counter() - started:.0f} s (gateway "
+                    f"{', '.join(bot_urls)}, Rasa {', '.join(rasa_urls)}); languages "
+                    f"{', '.join(usable)}; {os.cpu_count()} CPUs, load {_load(load_before)}"
                 )
+                secret = stack.secrets[internal_secrets.RASA_SECRET]
                 results = asyncio.run(
                     compare(
-                        gateway_target(stack.bot_url),
-                        rasa_target(rasa_url, stack.secrets[internal_secrets.RASA_SECRET]),
+                        gateway_target(*bot_urls),
+                        rasa_target(rasa_urls[0], secret, *rasa_urls[1:]),
                         counts,
                         messages,
                         usable,
@@ -518,6 +562,7 @@ def run_full(
         summary_line(
             results,
             bench="full",
+            profile="scaled" if stack_factory is make_scaled_stack else "default",
             languages=list(usable),
             cpus=os.cpu_count(),
             load_before=_load(load_before),

@@ -7,6 +7,7 @@ routes with its session cookie and CSRF header.
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.appkeys import CHANNELS, HANDOFF, SESSIONS, SETTINGS
 from bot.attachments import MAX_OUTGOING, OutgoingFile
@@ -118,7 +119,7 @@ async def _read_file(request: web.Request) -> OutgoingFile:
         raise BadRequest(415, "send the file as multipart/form-data, in a part named `file`")
     try:
         reader = await request.multipart()
-    except (AssertionError, ValueError):
+    except (AssertionError, ValueError, HttpProcessingError):
         raise BadRequest(400, "the multipart body cannot be read") from None
     content, name, caption = None, None, ""
     try:
@@ -133,7 +134,7 @@ async def _read_file(request: web.Request) -> OutgoingFile:
                 caption = raw.decode("utf-8", "replace")
             else:
                 await part.release()  # unknown parts are skipped, not kept
-    except (ValueError, AssertionError):
+    except (ValueError, AssertionError, HttpProcessingError):  # a part's headers too
         raise BadRequest(400, "the multipart body is malformed") from None
     if content is None:
         raise BadRequest(400, "no part named `file`")

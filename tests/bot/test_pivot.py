@@ -100,6 +100,19 @@ async def test_translator_trouble_keeps_the_message_and_answers_it_once_it_is_ba
     assert last.startswith("[es] " + english("utter_faq/shipping_time")), history
 
 
+async def test_a_language_the_translator_refuses_gets_the_languages_we_speak(
+    pivot_client, fake_rasa
+):
+    # Chinese: the translator answers 400 (not one of its languages). Unlike an outage, no
+    # retry changes that: the customer hears which languages we read and is offered a person.
+    body = await post(pivot_client, sender="zh-1", text="你好，请问运送需要多长时间？")
+    assert body["language"] == "en" and fake_rasa.received == []
+    last = body["messages"][-1]
+    assert "English" in last["text"] and last["buttons"][0]["payload"] == "/request_human"
+    await due_now(pivot_client)
+    assert await retrier_of(pivot_client.app).sweep() == 0, "not kept for a retry"
+
+
 async def test_offline_a_non_native_language_gets_english_with_the_supported_languages(
     client, fake_rasa
 ):

@@ -23,6 +23,7 @@ from tolk_tools.full_bench import (
     compare,
     figures,
     gateway_target,
+    make_scaled_stack,
     parse_conversations,
     percentile,
     rasa_target,
@@ -278,3 +279,20 @@ def test_bad_arguments_start_nothing(capsys) -> None:
     assert run_full(("en",), "0", stack_factory=factory) == 2
     assert run_full(("en",), "1", 0, stack_factory=factory) == 2
     assert "--messages" in capsys.readouterr().err
+
+
+def test_the_scaled_profile_spreads_customers_and_keeps_each_on_one_replica() -> None:
+    target = gateway_target("http://127.0.0.1:1", "http://127.0.0.1:2")
+    chosen = {sender: target.url_for(sender) for sender in (f"bench-x-{n}" for n in range(40))}
+    assert set(chosen.values()) == {
+        "http://127.0.0.1:1/api/v1/messages",
+        "http://127.0.0.1:2/api/v1/messages",
+    }
+    assert all(target.url_for(sender) == url for sender, url in chosen.items())
+    assert gateway_target("http://127.0.0.1:1").url_for("anyone").endswith(":1/api/v1/messages")
+
+
+def test_the_scaled_bench_asks_for_postgresql_and_redis(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("TOLK_DATABASE_URL", raising=False)
+    with pytest.raises(BenchError, match="TOLK_DATABASE_URL=postgresql"):
+        make_scaled_stack(tmp_path)
