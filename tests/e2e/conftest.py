@@ -16,7 +16,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from scripts.stack import MODEL, Ports, Stack
+from tests.mail_server import Inbox
 from tests.texts import said
 from tests.translation_server import FakeLibreTranslate
 
@@ -79,15 +79,23 @@ def translator():
     thread.join(timeout=10)
 
 
-class Inbox:
-    """What Tolk sent by SMTP (aiosmtpd on loopback, in its own thread)."""
-
-    def __init__(self) -> None:
-        self.mails: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
+# What every e2e stack runs with (test_faults.py's too).
+E2E_ENV = {
+    "TOLK_TRANSLATOR": "libre",
+    "TOLK_TRANSLATOR_URL": f"http://127.0.0.1:{TRANSLATOR_PORT}/",
+    "TOLK_SWEEP_SECONDS": "0.5",
+    # Messages kept while Rasa was down are retried every second (doubling), long
+    # enough for test_outages.py to start Rasa again before a person takes over.
+    "TOLK_RETRY_SECONDS": "1",
+    "TOLK_RETRY_ATTEMPTS": "12",
+    # Every test talks from 127.0.0.1 and starts new conversations: per-address limits
+    # would stop the session half way. Per sender, the defaults stay on.
+    "TOLK_RATE_PER_ADDRESS": "100000/10s",
+    "TOLK_RATE_READS_PER_ADDRESS": "100000/10s",
+    "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
+    # Senders are random per run: no NPS sample, so that every rating asked is CSAT.
+    "TOLK_NPS_SAMPLE": "0",
+}
 
 
 @pytest.fixture(scope="session")
@@ -105,22 +113,9 @@ def stack(tmp_path_factory, translator, inbox):
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tmp_path_factory.mktemp("stack"))
     env = {
-        "TOLK_TRANSLATOR": "libre",
-        "TOLK_TRANSLATOR_URL": f"http://127.0.0.1:{TRANSLATOR_PORT}/",
+        **E2E_ENV,
         # Agents count as gone after AGENT_TIMEOUT seconds without a sign of life.
         "TOLK_AGENT_TIMEOUT": str(AGENT_TIMEOUT),
-        "TOLK_SWEEP_SECONDS": "0.5",
-        # Messages kept while Rasa was down are retried every second (doubling), long
-        # enough for test_outages.py to start Rasa again before a person takes over.
-        "TOLK_RETRY_SECONDS": "1",
-        "TOLK_RETRY_ATTEMPTS": "12",
-        # Every test talks from 127.0.0.1 and starts new conversations: per-address limits
-        # would stop the session half way. Per sender, the defaults stay on.
-        "TOLK_RATE_PER_ADDRESS": "100000/10s",
-        "TOLK_RATE_READS_PER_ADDRESS": "100000/10s",
-        "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
-        # Senders are random per run: no NPS sample, so that every rating asked is CSAT.
-        "TOLK_NPS_SAMPLE": "0",
         # "Continue by e-mail" mails through the inbox above.
         "TOLK_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}?starttls=0",
         "TOLK_EMAIL_FROM": "support@shop.example",

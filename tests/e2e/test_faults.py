@@ -30,7 +30,7 @@ import pytest
 
 from bot.store import UNANSWERED
 from scripts.stack import MODEL, Ports, Stack
-from tests.e2e.conftest import PORT_OFFSET, TRANSLATOR_PORT
+from tests.e2e.conftest import E2E_ENV, PORT_OFFSET
 from tests.fault_proxy import FaultProxy
 from tests.servers import postgres_database_sync, redis_url
 
@@ -249,15 +249,7 @@ def test_fifty_conversations_through_faults_lose_nothing(tmp_path, translator):
                     "TOLK_DATABASE_URL": through_pg,
                     "TOLK_TRACKER_URL": through_pg,
                     "TOLK_REDIS_URL": _through(redis_url(), redis_proxy.port),
-                    "TOLK_TRANSLATOR": "libre",
-                    "TOLK_TRANSLATOR_URL": f"http://127.0.0.1:{TRANSLATOR_PORT}/",
-                    "TOLK_SWEEP_SECONDS": "0.5",
-                    "TOLK_RETRY_SECONDS": "1",
-                    "TOLK_RETRY_ATTEMPTS": "12",
-                    "TOLK_RATE_PER_ADDRESS": "100000/10s",
-                    "TOLK_RATE_READS_PER_ADDRESS": "100000/10s",
-                    "TOLK_RATE_NEW_CONVERSATIONS": "100000/10m",
-                    "TOLK_NPS_SAMPLE": "0",
+                    **E2E_ENV,
                 },
             )
             try:

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+import aiohttp
 from sqlalchemy import update
 
 from bot.app import create_app
@@ -100,3 +101,18 @@ async def transcript(client, sender: str) -> list[str] | None:
 
     stored = await client.app[STORE].messages(sender)
     return None if stored is None else [message.text for message in stored]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def send_file(client, agent, ticket, content: bytes, name: str, caption: str = ""):
+    """An agent's file as the console uploads it; (status, JSON answer)."""
+    form = aiohttp.FormData(quote_fields=False)  # the name as a browser sends it
+    form.add_field("file", content, filename=name, content_type="application/octet-stream")
+    if caption:
+        form.add_field("caption", caption)
+    response = await client.post(
+        f"/api/v1/agent/tickets/{ticket}/files", data=form, headers=agent.auth
+    )
+    return response.status, await response.json()

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.bot.handoff.conftest import team, translator  # noqa: F401
+from tests.mail_server import Inbox
 
 PORT = 17301
 TOKEN = "inbound-token-0123456789"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.mails: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
 
 
 @pytest.fixture

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from tests.bot.channels.meta_fixtures import (
+    PDF,
     age_window,
     meta_inbound,
     meta_outbound,
     post,
     rows,
+    send_file,
     settled,
     transcript,
 )
@@ -231,20 +232,6 @@ async def test_delete_my_data_erases_the_messenger_customer(fb_client, graph):
     assert await transcript(fb_client, "messenger-7200") is None
     assert await rows(fb_client, meta_inbound, "messenger-7200") == []
     assert await rows(fb_client, meta_outbound, "messenger-7200") == []
-
-
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-async def send_file(client, agent, ticket, content: bytes, name: str, caption: str = ""):
-    form = aiohttp.FormData(quote_fields=False)  # as a browser sends the name
-    form.add_field("file", content, filename=name, content_type="application/octet-stream")
-    if caption:
-        form.add_field("caption", caption)
-    response = await client.post(
-        f"/api/v1/agent/tickets/{ticket}/files", data=form, headers=agent.auth
-    )
-    return response.status, await response.json()
 
 
 async def test_the_agent_sends_a_messenger_customer_a_file_tagged_after_24_hours(

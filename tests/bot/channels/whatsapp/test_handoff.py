@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from tests.bot.channels.meta_fixtures import (
+    PDF,
     age_window,
     meta_inbound,
     meta_outbound,
     post,
     rows,
+    send_file,
     settled,
     transcript,
 )
@@ -163,24 +164,10 @@ async def test_delete_my_data_erases_everything_of_the_whatsapp_customer(wa_clie
     assert await rows(wa_client, meta_outbound, sender) == []
 
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-async def send_file(client, team, agent, ticket, content: bytes, name: str, caption: str = ""):
-    form = aiohttp.FormData(quote_fields=False)  # as a browser sends the name
-    form.add_field("file", content, filename=name, content_type="application/octet-stream")
-    if caption:
-        form.add_field("caption", caption)
-    response = await client.post(
-        f"/api/v1/agent/tickets/{ticket}/files", data=form, headers=agent.auth
-    )
-    return response.status, await response.json()
-
-
 async def test_the_agent_sends_the_customer_a_file(wa_client, graph, handed_off):
     team, emma, ticket = handed_off
     count = len(graph.sent)
-    status, sent = await send_file(wa_client, team, emma, ticket, PDF, "invoice 10001.pdf", "Here")
+    status, sent = await send_file(wa_client, emma, ticket, PDF, "invoice 10001.pdf", "Here")
     assert status == 201, sent
     assert (sent["type"], sent["name"]) == ("application/pdf", "invoice 10001.pdf")
     # Uploaded to the media endpoint with the type read from its bytes, then sent by its id.
@@ -197,7 +184,7 @@ async def test_the_agent_sends_the_customer_a_file(wa_client, graph, handed_off)
     assert detail["transcript"][-1]["text"] == "[file] invoice 10001.pdf Here"
 
     # A photo goes as an image (the name's extension follows the bytes, not the browser).
-    status, sent = await send_file(wa_client, team, emma, ticket, MEDIA_BYTES, "map.png")
+    status, sent = await send_file(wa_client, emma, ticket, MEDIA_BYTES, "map.png")
     assert status == 201 and sent["name"] == "map.jpg"
     assert (await settled(graph, count + 2))[-1]["body"]["type"] == "image"
 
@@ -206,9 +193,9 @@ async def test_a_file_that_cannot_go_is_refused_and_not_stored(wa_client, graph,
     team, emma, ticket = handed_off
     before = list(await transcript(wa_client, SENDER))
     # A page is not a file we send: markup could run wherever the customer opens it.
-    status, body = await send_file(wa_client, team, emma, ticket, b"<html><script>", "a.pdf")
+    status, body = await send_file(wa_client, emma, ticket, b"<html><script>", "a.pdf")
     assert status == 415 and "images, PDF, audio" in body["error"]
-    status, body = await send_file(wa_client, team, emma, ticket, b"", "empty.pdf")
+    status, body = await send_file(wa_client, emma, ticket, b"", "empty.pdf")
     assert status == 400
     response = await wa_client.post(
         f"/api/v1/agent/tickets/{ticket}/files", json={"file": "x"}, headers=emma.auth
@@ -216,14 +203,14 @@ async def test_a_file_that_cannot_go_is_refused_and_not_stored(wa_client, graph,
     assert response.status == 415
     # Another agent's ticket, and WhatsApp refusing the upload: the agent reads why.
     omar = await team.add("Omar", "en")
-    status, body = await send_file(wa_client, team, omar, ticket, PDF, "x.pdf")
+    status, body = await send_file(wa_client, omar, ticket, PDF, "x.pdf")
     assert status == 409
     graph.fail_next.append({"api": "upload", "status": 400, "code": 131053})
-    status, body = await send_file(wa_client, team, emma, ticket, PDF, "x.pdf")
+    status, body = await send_file(wa_client, emma, ticket, PDF, "x.pdf")
     assert status == 502 and "WhatsApp did not take the file" in body["error"]
     # Outside the 24-hour window only a template may go.
     await age_window(wa_client, SENDER, hours=25)
-    status, body = await send_file(wa_client, team, emma, ticket, PDF, "x.pdf")
+    status, body = await send_file(wa_client, emma, ticket, PDF, "x.pdf")
     assert status == 409 and "24-hour WhatsApp window" in body["error"]
     assert await transcript(wa_client, SENDER) == before, "nothing refused is stored"
 
