@@ -366,6 +366,10 @@ def run(settings: Settings) -> int:
 
     for line in asyncio.run(bench_meta(settings)):
         print(line)
+    from tolk_tools.bench_email import bench_email
+
+    for line in asyncio.run(bench_email(settings)):
+        print(line)
     print("Worst-case text: slowest single call per function (texts: tolk_tools/hostile_text.py)")
     for line in worst_case(text_functions(Readers.load()), hostile_texts()):
         print(line)
