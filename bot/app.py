@@ -173,7 +173,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     rasa = app[RASA] = RasaClient(
         session,
-        settings.rasa_url,
+        settings.rasa_urls,
         settings.actions_url,
         settings.rasa_timeout,
         secret=settings.rasa_secret,

@@ -211,7 +211,7 @@ def _serve(settings: Settings) -> int:
     configure_logging(Masker(settings.glossary))
     print(
         f"Tolk bot service on http://{settings.host}:{settings.port}/ (web chat), "
-        f"Rasa at {settings.rasa_url}"
+        f"Rasa at {', '.join(settings.rasa_urls)}"
     )
     # On SIGTERM aiohttp waits up to `shutdown_timeout` for every task to end, the
     # background loops of bot/app.py included, which only end in cleanup afterwards: 60 s

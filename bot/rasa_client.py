@@ -54,7 +54,7 @@ class RasaClient:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        rasa_url: str | Sequence[str],
+        rasa_urls: Sequence[str],
         actions_url: str,
         timeout: float,
         secret: str | None = None,
@@ -64,8 +64,7 @@ class RasaClient:
         self._telemetry = telemetry
         # Rasa's channel answers the gateway only (rasa_channels/gateway.py).
         self._headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-        urls = rasa_url.split(",") if isinstance(rasa_url, str) else list(rasa_url)
-        self.replicas = tuple(u.strip().rstrip("/") for u in urls if u.strip())
+        self.replicas = tuple(rasa_urls)  # Settings.rasa_urls
         self._actions_url = actions_url
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 

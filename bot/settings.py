@@ -140,6 +140,11 @@ class Settings:
     # Bearer token for GET /metrics from other hosts (bot/telemetry.py).
     metrics_token: str | None = field(default=None, repr=False)
 
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """`rasa_url` as its replicas (from_env has checked and tidied each one)."""
+        return tuple(url for url in self.rasa_url.split(",") if url)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

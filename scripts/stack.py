@@ -105,7 +105,11 @@ class Stack:
 
     @property
     def bot_urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{self.ports.bot + n}" for n in range(self.replicas)]
+        return [f"http://127.0.0.1:{ports.bot}" for ports in self.replica_ports()]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{ports.rasa}" for ports in self.replica_ports()]
 
     def replica_ports(self) -> list[Ports]:
         base = self.ports
@@ -168,11 +172,10 @@ class Stack:
         )
         # The bot and the action server (account forms, demo shop) share one database.
         base.setdefault("TOLK_DATABASE_URL", f"sqlite:///{self.workdir / 'tolk.db'}")
-        replicas = self.replica_ports()
-        base["TOLK_RASA_URL"] = ",".join(f"http://127.0.0.1:{p.rasa}" for p in replicas)
+        base["TOLK_RASA_URL"] = ",".join(self.rasa_urls)
         plan: dict[str, tuple[list[str], dict[str, str]]] = {}
         for kind in ("actions", "rasa", "bot"):  # the order they start in
-            for number, ports in enumerate(replicas, start=1):
+            for number, ports in enumerate(self.replica_ports(), start=1):
                 name = kind if number == 1 else f"{kind}{number}"
                 # Each replica's own ports (endpoints.yml: its action server, its /nlg).
                 env = {
@@ -247,7 +250,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         last = "no answer yet"
         waiting = list(self.bot_urls)
-        rasas = [f"http://127.0.0.1:{p.rasa}/" for p in self.replica_ports()]
+        rasas = [f"{url}/" for url in self.rasa_urls]
         while time.monotonic() < deadline:
             if self.stop_requested:
                 raise Stopped

@@ -388,18 +388,12 @@ def parse_conversations(raw: str) -> list[int]:
     return values
 
 
-class PortsLike(Protocol):
-    rasa: int
-
-
 class StackLike(Protocol):
     """What the bench needs of scripts/stack.py's Stack (a fake in the tests)."""
 
-    bot_url: str
     bot_urls: list[str]
-    ports: PortsLike
+    rasa_urls: list[str]
     secrets: dict[str, str]
-    replicas: int
 
     def start(self, timeout: float = ...) -> None: ...
 
@@ -529,9 +523,7 @@ def run_full(
                 except (StackError, internal_secrets.SecretError, OSError) as error:
                     print(f"bench: the stack did not start: {error}", file=sys.stderr)
                     return 1
-                replicas = getattr(stack, "replicas", 1)
-                rasa_urls = [f"http://127.0.0.1:{stack.ports.rasa + n}" for n in range(replicas)]
-                bot_urls = getattr(stack, "bot_urls", [stack.bot_url])
+                bot_urls, rasa_urls = stack.bot_urls, stack.rasa_urls
                 out(
                     f"up in {time.perf_counter() - started:.0f} s (gateway "
                     f"{', '.join(bot_urls)}, Rasa {', '.join(rasa_urls)}); languages "

@@ -20,7 +20,7 @@ async def test_every_message_to_rasa_carries_the_secret(aiohttp_server):
     server = await aiohttp_server(app)
     url = str(server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as session:
-        client = RasaClient(session, url, url, 5, secret="rasa-secret-0123456789")
+        client = RasaClient(session, [url], url, 5, secret="rasa-secret-0123456789")
         assert [m.text for m in await client.send("rest-a", "hello", {})] == ["hi"]
         await client.send("rest-a", "again", {})
     assert seen == ["Bearer rasa-secret-0123456789"] * 2

@@ -58,7 +58,7 @@ async def replicas(aiohttp_server):
 async def test_conversations_spread_and_stay_with_their_replica(replicas):
     (a, a_url), (b, b_url) = replicas
     async with aiohttp.ClientSession() as session:
-        client = RasaClient(session, f"{a_url},{b_url}", a_url, 5)
+        client = RasaClient(session, [a_url, b_url], a_url, 5)
         for n in range(40):
             for _ in range(2):
                 await client.send(f"rest-{n}", "hello", {})
@@ -97,6 +97,7 @@ async def test_a_replica_that_took_the_message_and_failed_is_not_retried_elsewhe
 def test_the_setting_takes_replicas_separated_by_commas():
     read = Settings.from_env({"TOLK_RASA_URL": "http://rasa-1:5005/, http://rasa-2:5005"})
     assert read.rasa_url == "http://rasa-1:5005,http://rasa-2:5005"
+    assert read.rasa_urls == ("http://rasa-1:5005", "http://rasa-2:5005")
     for bad in ("rasa-1:5005", "http://a:1,http://a:1", " , ", "http://"):
         with pytest.raises(SettingsError, match="TOLK_RASA_URL"):
             Settings.from_env({"TOLK_RASA_URL": bad})

@@ -214,6 +214,14 @@ class FakeStack:
             else:
                 self.ports.rasa = port
 
+    @property
+    def bot_urls(self) -> list[str]:
+        return [self.bot_url]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.ports.rasa}"]
+
     def stop(self, name: str | None = None) -> list[str]:
         for runner in self._runners:
             asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(10)
