@@ -7,11 +7,13 @@ Rasa is replaced by a stub that answers at once, so the figures are what the gat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,6 +59,21 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@contextlib.asynccontextmanager
+async def _gateway_on_loopback(
+    settings: Settings, rasa_url: str, **more
+) -> AsyncIterator[tuple[web.Application, str]]:
+    """The gateway under test, served on loopback with a database of its own (every
+    per-channel bench starts it this way); its app and URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(_on_loopback(settings, tmp, rasa_url, **more))
+        runner, url = await _serve(app)
+        try:
+            yield app, url
+        finally:
+            await runner.cleanup()
 
 
 async def _params(request: web.Request) -> dict:
@@ -106,9 +123,7 @@ async def _stub_rasa() -> tuple[web.AppRunner, str]:
 
 async def bench_gateway(settings: Settings, rounds: int = 300) -> list[str]:
     stub, stub_url = await _stub_rasa()
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(_on_loopback(settings, tmp, stub_url))
-        runner, url = await _serve(app)
+    async with _gateway_on_loopback(settings, stub_url) as (_, url):
         rest, nlg = [], []
         async with ClientSession() as session:
             for i in range(rounds):
@@ -132,7 +147,6 @@ async def bench_gateway(settings: Settings, rounds: int = 300) -> list[str]:
                     if response.status != 200:
                         raise RuntimeError(f"/nlg answered {response.status}")
                 nlg.append(time.perf_counter() - start)
-        await runner.cleanup()
     await stub.cleanup()
     return [
         _summary("POST /api/v1/messages (stub Rasa, SQLite)", rest),
@@ -280,20 +294,15 @@ async def bench_telegram(settings: Settings, rounds: int = 150, burst: int = 60)
     telegram_runner, telegram_url = await _serve(telegram_app)
     secret = {"X-Telegram-Bot-Api-Secret-Token": "bench"}
     text = SAMPLES["en"]
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            _on_loopback(
-                settings,
-                tmp,
-                rasa_url,
-                telegram_token="1:BENCH",
-                telegram_api_base_url=telegram_url,
-                telegram_webhook_url="https://bench.example/telegram/webhook",
-                telegram_secret_token="bench",
-                telegram_reorder_seconds=0,
-            )
-        )
-        runner, url = await _serve(app)
+    async with _gateway_on_loopback(
+        settings,
+        rasa_url,
+        telegram_token="1:BENCH",
+        telegram_api_base_url=telegram_url,
+        telegram_webhook_url="https://bench.example/telegram/webhook",
+        telegram_secret_token="bench",
+        telegram_reorder_seconds=0,
+    ) as (app, url):
         await asyncio.wait_for(app[TELEGRAM].ready.wait(), 30)
         rest, via_telegram, acknowledged = [], [], []
         async with ClientSession() as session:
@@ -333,7 +342,6 @@ async def bench_telegram(settings: Settings, rounds: int = 150, burst: int = 60)
             )
             await asyncio.gather(*replies)
             telegram_rate = burst / (time.perf_counter() - start)
-        await runner.cleanup()
     await telegram_runner.cleanup()
     await stub_rasa.cleanup()
     ratio = statistics.median(via_telegram) / statistics.median(rest)

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 
 from aiohttp import ClientSession
 from aiosmtpd.controller import Controller
 
-from bot.app import create_app
 from bot.appkeys import CHANNELS
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.refs import subject_tag
 from bot.settings import Settings
-from tolk_tools.bench import SAMPLES, _on_loopback, _serve, _stub_rasa, _summary
+from tolk_tools.bench import SAMPLES, _gateway_on_loopback, _stub_rasa, _summary
 from tolk_tools.full_bench import free_ports
 
 TOKEN = "bench-inbound-token-0123456789"
@@ -65,18 +63,13 @@ async def bench_email(settings: Settings, rounds: int = 100) -> list[str]:
     text = SAMPLES["en"]
     answered: list[float] = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            app = create_app(
-                _on_loopback(
-                    settings,
-                    tmp,
-                    rasa_url,
-                    smtp_url=f"smtp://127.0.0.1:{port}?starttls=0",
-                    email_from=SHOP,
-                    email_inbound_token=TOKEN,
-                )
-            )
-            runner, url = await _serve(app)
+        async with _gateway_on_loopback(
+            settings,
+            rasa_url,
+            smtp_url=f"smtp://127.0.0.1:{port}?starttls=0",
+            email_from=SHOP,
+            email_inbound_token=TOKEN,
+        ) as (app, url):
             channel = next(c for c in app[CHANNELS] if isinstance(c, EmailChannel))
             assert channel.threads is not None
             async with ClientSession() as session:
@@ -102,7 +95,6 @@ async def bench_email(settings: Settings, rounds: int = 100) -> list[str]:
                     ) as response:
                         await response.read()
                     answered.append(await asyncio.wait_for(arrived, 30) - start)
-            await runner.cleanup()
     finally:
         smtp.stop()
         await stub_rasa.cleanup()

@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 
 from aiohttp import ClientSession, web
 
-from bot.app import create_app
 from bot.channels.meta.webhook import SIGNATURE_HEADER, sign
 from bot.settings import Settings
-from tolk_tools.bench import SAMPLES, _on_loopback, _serve, _stub_rasa, _summary
+from tolk_tools.bench import SAMPLES, _gateway_on_loopback, _serve, _stub_rasa, _summary
 
 SECRET = "bench-app-secret"
 PHONE = "1000"
@@ -88,25 +86,20 @@ async def bench_meta(settings: Settings, rounds: int = 100) -> list[str]:
     graph_runner, graph_url = await _serve(graph_app)
     text = SAMPLES["en"]
     lines: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            _on_loopback(
-                settings,
-                tmp,
-                rasa_url,
-                whatsapp_token="bench",
-                whatsapp_app_secret=SECRET,
-                whatsapp_verify_token="v",
-                whatsapp_phone_number_id=PHONE,
-                whatsapp_api_base_url=graph_url,
-                messenger_page_token="bench",
-                messenger_app_secret=SECRET,
-                messenger_verify_token="v",
-                messenger_api_base_url=graph_url,
-                meta_reorder_seconds=0,
-            )
-        )
-        runner, url = await _serve(app)
+    async with _gateway_on_loopback(
+        settings,
+        rasa_url,
+        whatsapp_token="bench",
+        whatsapp_app_secret=SECRET,
+        whatsapp_verify_token="v",
+        whatsapp_phone_number_id=PHONE,
+        whatsapp_api_base_url=graph_url,
+        messenger_page_token="bench",
+        messenger_app_secret=SECRET,
+        messenger_verify_token="v",
+        messenger_api_base_url=graph_url,
+        meta_reorder_seconds=0,
+    ) as (_, url):
         async with ClientSession() as session:
             for name, path, build, first in (
                 ("WhatsApp", "/whatsapp/webhook", _whatsapp, 31_600_000_000),
@@ -132,7 +125,6 @@ async def bench_meta(settings: Settings, rounds: int = 100) -> list[str]:
                 ]
                 median = statistics.median(answered) * 1000
                 lines.append(f"{name + ' median per message':<44} {median:7.3f} ms")
-        await runner.cleanup()
     await graph_runner.cleanup()
     await stub_rasa.cleanup()
     return lines
