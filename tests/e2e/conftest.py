@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 
 from scripts.stack import MODEL, Ports, Stack
-from tests.mail_server import Inbox
+from tests.mail_server import smtp_inbox
 from tests.texts import said
 from tests.translation_server import FakeLibreTranslate
 
@@ -100,11 +99,8 @@ E2E_ENV = {
 
 @pytest.fixture(scope="session")
 def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_inbox(SMTP_PORT) as box:
+        yield box
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,9 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.bot.handoff.conftest import team, translator  # noqa: F401
-from tests.mail_server import Inbox
+from tests.mail_server import Inbox, smtp_inbox
 
 PORT = 17301
 TOKEN = "inbound-token-0123456789"
@@ -18,11 +17,8 @@ TOKEN = "inbound-token-0123456789"
 
 @pytest.fixture
 def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=PORT)
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_inbox(PORT) as box:
+        yield box
 
 
 @pytest.fixture
