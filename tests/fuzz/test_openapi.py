@@ -36,8 +36,23 @@ def test_the_service_answers_as_docs_openapi_yaml_says(live, client):
         "POST", "/api/v1/messages", body=encoded({"sender": "schemathesis", "text": "/human"})
     )
     assert opened.status == 200 and opened.json["handoff"], opened.json
+    ticket = str(opened.json["handoff"]["ticket"])
+    run = _schemathesis(live, ticket)
+    if run.returncode != 0 and _only_slow(run.stdout):
+        # One answer over a second and nothing else wrong: on a shared two-core CI machine
+        # that is as likely a stall of the machine (seen once: a 20 ms reload took 3.9 s)
+        # as a slow path. The run is deterministic, so a slow path is slow again: run once
+        # more and fail only then.
+        REPORTS.append(f"schemathesis: first run over the time limit, run again: {_slow(run)}")
+        run = _schemathesis(live, ticket)
+    summary = [line.strip() for line in run.stdout.splitlines() if "generated," in line]
+    REPORTS.append(f"schemathesis ({EXAMPLES} examples per operation): {' '.join(summary)}")
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def _schemathesis(live, ticket: str) -> subprocess.CompletedProcess[str]:
     schemathesis = Path(sys.executable).with_name("schemathesis")
-    run = subprocess.run(
+    return subprocess.run(
         [
             str(schemathesis),
             "--config-file",
@@ -68,9 +83,33 @@ def test_the_service_answers_as_docs_openapi_yaml_says(live, client):
             "FUZZ_ADMIN_TOKEN": ADMIN_TOKEN,
             "FUZZ_TELEGRAM_SECRET": TELEGRAM_SECRET,
             "FUZZ_AGENT_TOKEN": live.agent_token,
-            "FUZZ_TICKET": str(opened.json["handoff"]["ticket"]),
+            "FUZZ_TICKET": ticket,
         },
     )
-    summary = [line.strip() for line in run.stdout.splitlines() if "generated," in line]
-    REPORTS.append(f"schemathesis ({EXAMPLES} examples per operation): {' '.join(summary)}")
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def _failures(stdout: str) -> list[str]:
+    """The kinds of failure in the closing summary ("❌ ST112 Response time limit exceeded: 1")."""
+    lines = stdout.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "Failures:")
+    except StopIteration:
+        return []
+    found = []
+    for line in lines[start + 1 :]:
+        if not line.strip().startswith("❌"):
+            break
+        found.append(line.strip())
+    return found
+
+
+def _only_slow(stdout: str) -> bool:
+    failures = _failures(stdout)
+    return bool(failures) and all("ST112" in failure for failure in failures)
+
+
+def _slow(run: subprocess.CompletedProcess[str]) -> str:
+    lines = run.stdout.splitlines()
+    operations = [line.strip("_ ") for line in lines if line.startswith("___") and "/" in line]
+    actual = [line.strip() for line in lines if line.strip().startswith("Actual:")]
+    return ", ".join(f"{op} ({time})" for op, time in zip(operations, actual, strict=False))
