@@ -240,3 +240,5 @@ ValidateUpdateEmailForm = _validation("update_email_form")
 ValidateDeleteAccountForm = _validation("delete_account_form")
 # Never reveals whether an address has an account, so nothing to verify.
 ValidateRecoverPasswordForm = _validation("recover_password_form", verify=False)
+# Any address the customer names is theirs to be written to (actions/email.py).
+ValidateContinueByEmailForm = _validation("continue_by_email_form", verify=False)

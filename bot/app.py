@@ -40,6 +40,7 @@ from bot.channels.registry import ChannelFactory, build_channels
 from bot.channels.rest import require_api_token
 from bot.console.sessions import Sessions
 from bot.content_reload import CONTENT_WATCHER, ContentWatcher
+from bot.continuation import EmailContinuation
 from bot.db import create_engine, create_schema
 from bot.delivery import Delivery
 from bot.erase import RETENTION_EVERY, Eraser
@@ -192,6 +193,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         retry=retry,
         surveys=surveys,
         telemetry=telemetry,
+        email=next((c for c in app[CHANNELS] if isinstance(c, EmailContinuation)), None),
     )
     app[SESSIONS] = Sessions(engine)
     webhook = (

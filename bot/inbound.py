@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 
+from bot.continuation import Continued, EmailContinuation
 from bot.db import utcnow
 from bot.erase import Eraser
 from bot.handoff.service import HandoffService
@@ -28,7 +29,7 @@ from bot.telemetry import Telemetry
 from bot.translation.backends import TranslatorRejected, TranslatorUnavailable
 from bot.translation.service import TranslationService
 from tolk_core.language_names import NAMES, named_languages, own_name
-from tolk_core.signals import Erase, Handoff, SetLanguage, Signal
+from tolk_core.signals import ContinueByEmail, Erase, Handoff, SetLanguage, Signal
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,14 @@ _INTERNAL_INTENT = re.compile(r"^/+(?=(?:session_start|restart|back)\b)", re.IGN
 _RECENT = 3
 # How often a message waiting behind one that someone else is answering looks again.
 _WAIT_STEP = 0.1
+# What the customer hears after "send me this by e-mail", by how it went.
+_CONTINUED = {
+    "sent": "utter_email_continued",
+    "locked": "utter_email_address_locked",
+    "invalid": "utter_invalid_email",
+    "off": "utter_email_unavailable",
+    "failed": "utter_email_failed",
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ class Gateway:
         surveys: Surveys | None = None,
         telemetry: Telemetry | None = None,
         incidents: Incidents | None = None,
+        email: EmailContinuation | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy.from_settings(settings)
@@ -128,6 +138,8 @@ class Gateway:
         self.telemetry = telemetry
         # Notices of incidents (bot/incidents/): told before the answer to who asks.
         self.incidents = incidents
+        # "Send me this by e-mail" (bot/continuation.py); None: e-mail is off here.
+        self.email = email
 
     def reachable(self, language: str) -> bool:
         """Whether the bot can hold a conversation in `language` now."""
@@ -272,6 +284,9 @@ class Gateway:
             # told first, once per conversation.
             replies.extend(await self.incidents.on_message(conversation, seq, language))
         replies.extend(answers)
+        for signal in signals:
+            if isinstance(signal, ContinueByEmail):
+                replies.append(await self._continue_by_email(conversation, signal, language))
         if handoff is not None:
             return await self._hand_off(
                 conversation, seq, replies, language, handoff.reason, handoff.intent
@@ -304,6 +319,18 @@ class Gateway:
         )
         outcome.handoff = placement.as_json()
         return outcome
+
+    async def _continue_by_email(
+        self, conversation: Conversation, signal: ContinueByEmail, language: str
+    ) -> BotMessage:
+        continued = (
+            Continued("off")
+            if self.email is None
+            else await self.email.continue_for_customer(conversation, signal.address)
+        )
+        return await self.speaker.say(
+            _CONTINUED[continued.status], language, email=continued.address or signal.address
+        )
 
     async def answer_directly(self, inbound: Inbound, key: str, **values: object) -> Outcome:
         """Store the customer's message and answer it from the catalogue, without Rasa

@@ -8,6 +8,7 @@ trackers, so the wire format below never changes:
     {"handoff": {"reason": "anger", "intent": "track_order"}}   a person takes over
     {"erase": true}                                              erase the customer
     {"set_language": "nl"}                                       switch the language
+    {"continue_by_email": "sam@example.com"}                     mail the conversation on
 
 A payload that is none of these raises `SignalError`: the gateway logs it and ignores it,
 so that a bug in an action never crashes a conversation nor opens a ticket for a reason
@@ -42,6 +43,7 @@ HANDOFF_REASONS = frozenset(
 _HANDOFF = "handoff"
 _ERASE = "erase"
 _SET_LANGUAGE = "set_language"
+_CONTINUE_BY_EMAIL = "continue_by_email"
 _REASON = "reason"
 _INTENT = "intent"
 
@@ -52,6 +54,11 @@ _LANGUAGE_LENGTH = 16
 # A Rasa intent name ("track_order", "faq/shipping_time"), as tickets store it (64).
 _INTENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 _INTENT_LENGTH = 64
+# An e-mail address as the gateway stores it (320 characters, bot/db.py): only the shape,
+# one "@" with something either side and no spaces; the gateway checks it as its mail
+# library does. Possessive-free and linear: each class excludes "@" and whitespace.
+_ADDRESS = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+_ADDRESS_LENGTH = 320
 # How much of a rejected value a SignalError quotes (it ends up in the gateway's log).
 _QUOTE = 80
 
@@ -117,7 +124,26 @@ class SetLanguage:
         return {_SET_LANGUAGE: self.code}
 
 
-Signal = Handoff | Erase | SetLanguage
+@dataclass(frozen=True)
+class ContinueByEmail:
+    """The customer asked to continue by e-mail ("send me this by e-mail"): the gateway
+    mails the latest answers to `address` and threads the replies into the conversation."""
+
+    address: str
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.address, str)
+            and len(self.address) <= _ADDRESS_LENGTH
+            and _ADDRESS.fullmatch(self.address)
+        ):
+            raise SignalError(f"{_quote(self.address)} is not an e-mail address")
+
+    def to_payload(self) -> dict[str, Any]:
+        return {_CONTINUE_BY_EMAIL: self.address}
+
+
+Signal = Handoff | Erase | SetLanguage | ContinueByEmail
 
 
 def parse(payload: object) -> Signal | None:
@@ -141,6 +167,8 @@ def parse(payload: object) -> Signal | None:
         return Erase()
     if key == _SET_LANGUAGE:
         return SetLanguage(value)
+    if key == _CONTINUE_BY_EMAIL:
+        return ContinueByEmail(value)
     raise SignalError(f"unknown signal {_quote(key)}")
 
 

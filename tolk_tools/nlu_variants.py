@@ -33,7 +33,7 @@ ZWNJ = "\u200c"
 _ACCOUNT = {
     "track_order", "cancel_order", "change_shipping_address", "request_refund",
     "track_refund", "get_invoice", "payment_issue", "update_email", "delete_account",
-    "recover_password", "complain", "leave_feedback",
+    "recover_password", "complain", "leave_feedback", "continue_by_email",
 }  # fmt: skip
 # Short replies where a greeting or an order number in front would change the meaning.
 _BARE = {"greet", "goodbye", "thank", "affirm", "deny"}

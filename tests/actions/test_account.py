@@ -20,6 +20,7 @@ DOMAIN = {
         "track_order_form": {"required_slots": ["order_number", "email", "new_address"]},
         "cancel_order_form": {"required_slots": ["order_number", "email", "confirmed"]},
         "recover_password_form": {"required_slots": ["email"]},
+        "continue_by_email_form": {"required_slots": ["email"]},  # tests/actions/test_email.py
     }
 }
 

@@ -16,6 +16,7 @@ CONTRACT_INTENTS = {
     "faq/payment_methods", "faq/support_hours", "faq/delivery_options", "faq/shipping_cost",
     "faq/cancellation_fee", "faq/change_order", "faq/create_account", "faq/newsletter",
     "faq/warranty", "faq/gift_cards", "faq/contact", "faq/privacy", "leave_feedback",
+    "continue_by_email",
 }  # fmt: skip
 
 

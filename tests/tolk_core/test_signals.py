@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tolk_core.signals import (
     HANDOFF_REASONS,
+    ContinueByEmail,
     Erase,
     Handoff,
     SetLanguage,
@@ -29,6 +30,9 @@ def test_the_wire_format_is_what_rasa_stores_in_its_trackers():
     assert Handoff("stuck").to_payload() == {"handoff": {"reason": "stuck", "intent": None}}
     assert Erase().to_payload() == {"erase": True}
     assert SetLanguage("nl").to_payload() == {"set_language": "nl"}
+    assert ContinueByEmail("sam@example.com").to_payload() == {
+        "continue_by_email": "sam@example.com"
+    }
 
 
 @pytest.mark.parametrize(
@@ -50,6 +54,8 @@ def test_the_wire_format_is_what_rasa_stores_in_its_trackers():
         ({"erase": True}, Erase()),
         ({"set_language": "fa"}, SetLanguage("fa")),
         ({"set_language": "pt-BR"}, SetLanguage("pt-BR")),
+        ({"continue_by_email": "sam@example.com"}, ContinueByEmail("sam@example.com")),
+        ({"continue_by_email": "נועה@דוגמה.ישראל"}, ContinueByEmail("נועה@דוגמה.ישראל")),
     ],
 )
 def test_what_the_actions_send_is_read_back(payload, signal):
@@ -92,6 +98,14 @@ def test_no_payload_is_no_signal():
         ({"set_language": "../../etc"}, "not a language code"),
         ({"set_language": None}, "not a language code"),
         ({"set_language": "en-" + "x" * 20}, "not a language code"),
+        ({"continue_by_email": ""}, "not an e-mail address"),
+        ({"continue_by_email": "sam"}, "not an e-mail address"),
+        ({"continue_by_email": "sam@"}, "not an e-mail address"),
+        ({"continue_by_email": "a@b@c"}, "not an e-mail address"),
+        ({"continue_by_email": "sam @example.com"}, "not an e-mail address"),
+        ({"continue_by_email": "sam@example.com\nBcc: x@y"}, "not an e-mail address"),
+        ({"continue_by_email": "s" * 300 + "@example.com"}, "not an e-mail address"),
+        ({"continue_by_email": ["sam@example.com"]}, "not an e-mail address"),
         ({"handoff": {"reason": "anger", "intent": None}, "erase": True}, "exactly one key"),
         ({"delete_everything": True}, "unknown signal 'delete_everything'"),
         ([{"erase": True}], "JSON object, not list"),
@@ -136,7 +150,9 @@ _JSON = st.recursive(
     ),
     max_leaves=12,
 )
-_KEYS = st.sampled_from(["handoff", "erase", "set_language", "reason", "intent"])
+_KEYS = st.sampled_from(
+    ["handoff", "erase", "set_language", "continue_by_email", "reason", "intent"]
+)
 # Payloads close to real ones: the right keys with any values, any keys around them.
 _NEAR = st.dictionaries(
     _KEYS | st.text(max_size=8),

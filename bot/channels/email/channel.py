@@ -1,6 +1,7 @@
 """E-mail as a `Channel`: a conversation (on any channel) continued by mail.
 
-A conversation moves to e-mail when an agent chooses "continue by e-mail" (POST
+A conversation moves to e-mail when the customer asks ("send me this by e-mail",
+actions/email.py, through the gateway), when an agent chooses "continue by e-mail" (POST
 /api/v1/agent/tickets/{id}/email) or when the customer left an address after hours and
 a person writes back (the ticket's follow_up_email). From then on, what the delivery port
 pushes to the conversation also goes to the address (`follow`), and replies land in the
@@ -12,6 +13,11 @@ Who may write into a conversation by mail: a mail must carry the thread's refere
 stranger quoting a reference is refused, and the customer's other addresses too (they
 can ask to continue on a new one). From can be forged; the 50-bit reference is what a
 forger would also need.
+
+Who may have Tolk write to an address: the customer names any address, so a stranger can
+make it mail someone else. Such a mail holds only what the bot and the agents wrote (never
+the customer's words), and a conversation moves to another address by the bot's hand at
+most once a day (ADDRESS_HOLD) and mails at most PER_WINDOW times an hour.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import exists, select
@@ -34,7 +41,9 @@ from bot.channels.email.outbound import SmtpSender
 from bot.channels.email.refs import find_reference
 from bot.channels.email.threads import Thread, ThreadStore
 from bot.channels.email.urls import check_address, parse_imap_url, parse_smtp_url
+from bot.continuation import Continued
 from bot.db import messages as messages_table
+from bot.db import utcnow
 from bot.errors import Conflict, NotFound, Unavailable
 from bot.handoff.api import authenticate
 from bot.http_errors import BadRequest, json_error, read_json
@@ -49,6 +58,9 @@ log = logging.getLogger(__name__)
 MAX_WEBHOOK = 1024 * 1024
 # How many of the bot's and agents' latest messages the first mail repeats.
 _RECENT = 5
+# How long a conversation the bot moved to an address stays there: the customer (or
+# whoever holds the chat) cannot have the bot mail a new address every message.
+ADDRESS_HOLD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -116,23 +128,51 @@ class EmailChannel(Channel):
         await self._send(thread, conversation, [m.text for m in messages])
 
     async def continue_by_email(self, conversation: Conversation, address: str) -> Thread:
-        """Move the conversation to `address`: the latest answers by mail, a note in the chat."""
+        """The agent's "continue by e-mail": the latest answers by mail, a note in the chat."""
         if self.sender is None or self.threads is None or self._app is None:
             raise Unavailable("e-mail is not set up here (TOLK_SMTP_URL, TOLK_EMAIL_FROM)")
         try:
             address = check_address(address).lower()
         except ValueError:
             raise BadRequest(400, "`address` must be an e-mail address") from None
+        thread = await self._open(conversation, address)
+        language = conversation.language or PIVOT_LANGUAGE
+        note = await self._app[SPEAKER].say("utter_email_continued", language, email=address)
+        await self._app[STORE].add_bot_messages(conversation.id, [note.text], language)
+        channel = self._app[DELIVERY].channel_of(conversation.sender)
+        if channel is not None and channel is not self:
+            await channel.deliver(conversation, [note])
+        return thread
+
+    async def continue_for_customer(self, conversation: Conversation, address: str) -> Continued:
+        """The customer's "send me this by e-mail" (bot/continuation.py); the gateway tells
+        them how it went, in their language."""
+        if self.sender is None or self.threads is None or self._app is None:
+            return Continued("off")
+        try:
+            address = check_address(address).lower()
+        except ValueError:
+            return Continued("invalid")
+        current = await self.threads.of_sender(conversation.sender)
+        if current is not None:
+            if current.address != address and utcnow() - current.opened_at < ADDRESS_HOLD:
+                return Continued("locked", current.address)
+            if current.address == address and not await self.threads.take(current.id):
+                return Continued("failed", address)
+        try:
+            await self._open(conversation, address)
+        except Unavailable as error:
+            log.warning("continuing by e-mail failed: %s", error)
+            return Continued("failed", address)
+        return Continued("sent", address)
+
+    async def _open(self, conversation: Conversation, address: str) -> Thread:
+        """The conversation's thread on `address`, opened with the latest answers."""
+        assert self.threads is not None and self._app is not None
         thread = await self.threads.open(conversation.sender, address)
         store = self._app[STORE]
         said = [m.text for m in await store.transcript(conversation.id) if m.author != "customer"]
         await self._send(thread, conversation, said[-_RECENT:])
-        language = conversation.language or PIVOT_LANGUAGE
-        note = await self._app[SPEAKER].say("utter_email_continued", language, email=address)
-        await store.add_bot_messages(conversation.id, [note.text], language)
-        channel = self._app[DELIVERY].channel_of(conversation.sender)
-        if channel is not None and channel is not self:
-            await channel.deliver(conversation, [note])
         return thread
 
     async def _send(self, thread: Thread, conversation: Conversation, texts: list[str]) -> None:

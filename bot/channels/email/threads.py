@@ -25,6 +25,7 @@ class Thread:
     address: str
     reference: str
     last_message_id: str | None
+    opened_at: datetime
 
 
 class ThreadStore:
@@ -136,4 +137,6 @@ class ThreadStore:
 
 
 def _thread(row) -> Thread:
-    return Thread(row.id, row.sender, row.address, row.reference, row.last_message_id)
+    return Thread(
+        row.id, row.sender, row.address, row.reference, row.last_message_id, row.created_at
+    )

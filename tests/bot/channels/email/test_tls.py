@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def smtps_server(certificates):
 
 def _mail(sender: SmtpSender) -> EmailMessage:
     thread = Thread(id=1, sender="web-1", address="dana@example.co.il", reference="R" * 10,
-                    last_message_id=None)  # fmt: skip
+                    last_message_id=None, opened_at=datetime(2026, 12, 1))  # fmt: skip
     return sender.compose(thread, "Your conversation", ["שלום, החבילה בדרך"], "Tolk")
 
 
