@@ -277,3 +277,43 @@ async def test_instagram_takes_no_uploaded_file_and_the_agent_is_told(
     status, refused = await send_file(fb_client, emma, ticket, PDF, "label.pdf")
     assert status == 409 and "instagram" in refused["error"]
     assert await transcript(fb_client, "instagram-7100") == before
+
+
+async def test_a_persian_messenger_customer_and_an_english_agent_read_each_other(
+    fb_client, graph, settings
+):
+    team = Team(fb_client, settings)
+    emma = await team.add("Emma", "en")
+    await team.online(emma)
+    for mid, text in (("m_p1", "سلام"), ("m_p2", "/human")):
+        await post(fb_client, HOOK, messenger_delivery(messenger_text(mid, "7300", text)))
+    assigned = said("utter_handoff_assigned", "fa", agent_name="Emma")
+    for _ in range(400):
+        if any(m["body"]["message"].get("text") == assigned for m in graph.sent):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(graph.sent)
+    _, listed = await team.call("GET", "/tickets?status=assigned", emma)
+    ticket = listed["tickets"][0]["id"]
+
+    question = "بسته‌ام هنوز نرسیده"
+    await post(fb_client, HOOK, messenger_delivery(messenger_text("m_p3", "7300", question)))
+    for _ in range(400):
+        _, held = await team.call("GET", f"/tickets/{ticket}", emma)
+        if held["transcript"][-1]["text"] == question:
+            break
+        await asyncio.sleep(0.02)
+    assert held["transcript"][-1]["translation"] == f"[en] {question}"
+
+    count = len(graph.sent)
+    status, reply = await team.call(
+        "POST", f"/tickets/{ticket}/messages", emma, json={"text": "I am looking it up."}
+    )
+    assert status == 201 and reply["language"] == "fa"
+    sent = await settled(graph, count + 1)
+    assert sent[-1]["body"] == {
+        "recipient": {"id": "7300"},
+        "message": {"text": "[fa] I am looking it up."},
+        "messaging_type": "RESPONSE",
+    }
