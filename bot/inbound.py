@@ -23,7 +23,15 @@ from bot.rasa_client import BotMessage, RasaClient, RasaUnavailable
 from bot.retry import RetryPolicy
 from bot.settings import PIVOT_LANGUAGE, Settings
 from bot.speaker import Speaker
-from bot.store import UNANSWERED, Claimed, Conversation, Received, Store, session_expired
+from bot.store import (
+    UNANSWERED,
+    Claimed,
+    Conversation,
+    Received,
+    Store,
+    StoredMessage,
+    session_expired,
+)
 from bot.surveys.service import Surveys
 from bot.telemetry import Telemetry
 from bot.translation.backends import TranslatorRejected, TranslatorUnavailable
@@ -216,7 +224,9 @@ class Gateway:
             )
             language, unsure_of_language = choice.language, not choice.sure
         chosen = language
-        await self.store.set_language(conversation.id, seq, language)
+        if not (language == conversation.language == received.stored_language):
+            # The same language as before (most messages) is already stored on both rows.
+            await self.store.set_language(conversation.id, seq, language)
 
         ticket = await self.handoff.active(conversation.id)
         if ticket is not None:
@@ -244,7 +254,7 @@ class Gateway:
         reply_language = language if rasa_text is not None else PIVOT_LANGUAGE
 
         replies: list[BotMessage] = []
-        last_bot = await self.store.last_bot_message_at(conversation.id)
+        earlier, last_bot = await self.store.context(conversation.id, _RECENT + 1)
         if session_expired(last_bot, utcnow(), self.settings.session_minutes):
             disclosure = await self.render("utter_disclosure", reply_language)
             if last_bot is None:  # first contact: what we store, how long, who translates
@@ -268,7 +278,7 @@ class Gateway:
             )
 
         status, answers, language, signals = await self._ask_rasa(
-            inbound, conversation, received.message_seq, rasa_text, language, behind
+            inbound, conversation, received.message_seq, rasa_text, language, earlier, behind
         )
         handoff = next((s for s in reversed(signals) if isinstance(s, Handoff)), None)
         if asks_for_person and handoff is None:
@@ -279,10 +289,16 @@ class Gateway:
             # "hoi" or "hello" alone: answered in the likeliest language, the others offered
             # before the answer (after the disclosure), so the answer stays the last word.
             replies.append(await self._other_languages(language))
+        # What Rasa's /nlg calls noted on the message (intent, kind of answer), read once
+        # for the incident notices and the surveys.
+        said = None
+        if status == "answered" and (self.incidents is not None or self.surveys is not None):
+            said = await self.store.said(seq)
         if self.incidents is not None and status == "answered":
-            # Rasa's /nlg call noted the message's intent: an open incident about it is
-            # told first, once per conversation.
-            replies.extend(await self.incidents.on_message(conversation, seq, language))
+            # An open incident about the message's intent is told first, once per
+            # conversation.
+            intent = said.intent if said is not None else None
+            replies.extend(await self.incidents.on_message(conversation, intent, language))
         replies.extend(answers)
         for signal in signals:
             if isinstance(signal, ContinueByEmail):
@@ -292,7 +308,7 @@ class Gateway:
                 conversation, seq, replies, language, handoff.reason, handoff.intent
             )
         if status == "answered" and self.surveys is not None and Erase() not in signals:
-            question = await self.surveys.after_answer(conversation, seq, language)
+            question = await self.surveys.after_answer(conversation, said, language)
             if question is not None:
                 replies.append(question)
         outcome = await self._finish(conversation, seq, status, replies, language)
@@ -502,11 +518,12 @@ class Gateway:
         seq: int,
         text: str,
         language: str,
+        earlier: list[StoredMessage],
         behind: bool = False,
     ) -> tuple[str, list[BotMessage], str, list[Signal]]:
         """(status, replies, language, signals): actions may switch the language, or ask
-        for a person or an erasure (tolk_core/signals.py; the signals returned)."""
-        earlier = await self.store.recent_customer_messages(conversation.id, _RECENT + 1)
+        for a person or an erasure (tolk_core/signals.py; the signals returned). `earlier`:
+        the conversation's latest customer messages, this one among them."""
         metadata = {
             "language": language,
             "channel": inbound.channel,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -74,6 +75,28 @@ def is_customer_route(path: str) -> bool:
     return path.startswith(_CUSTOMER_PREFIXES) and not path.startswith(_NOT_CUSTOMER)
 
 
+class KnownSenders:
+    """Senders this process saw a stored conversation for, the latest `size` of them: a
+    conversation, once there, is not new again, so its messages skip the lookup. (One
+    erased and started again counts as known: one conversation, not a flood of them.)"""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, sender: str) -> bool:
+        if sender not in self._seen:
+            return False
+        self._seen.move_to_end(sender)
+        return True
+
+    def add(self, sender: str) -> None:
+        self._seen[sender] = None
+        self._seen.move_to_end(sender)
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class CustomerLimits:
     limiter: RateLimiter
@@ -81,6 +104,7 @@ class CustomerLimits:
     per_address: Rate
     reads_per_address: Rate
     new_conversations: Rate
+    known: KnownSenders = field(default_factory=KnownSenders)
 
     @classmethod
     def from_settings(cls, settings: Settings, limiter: RateLimiter) -> CustomerLimits:
@@ -105,7 +129,11 @@ class CustomerLimits:
         when it would start a conversation."""
         # The conversation key names the channel too (bot/senders.py).
         await self._hit("sender", inbound.sender, self.per_sender, "messages")
-        if await store.conversation(inbound.sender) is None:
+        if inbound.sender in self.known:
+            return
+        if await store.conversation(inbound.sender) is not None:
+            self.known.add(inbound.sender)
+        else:
             await self._hit(
                 "new-conversation",
                 client_address(request),

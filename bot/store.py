@@ -58,6 +58,20 @@ class Received:
     duplicate: bool
     # An older message of the conversation still waits for its answer (bot/retry.py).
     behind: bool = False
+    # The language stored on the message row (the conversation's when it came in); None
+    # when not known. The gateway writes the language it chose only when it differs.
+    stored_language: str | None = None
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message as the surveys and incident notices read it: who wrote it, when, and
+    what the /nlg callbacks noted of Rasa's answer to it (bot/outcomes.py)."""
+
+    author: str
+    created_at: datetime
+    intent: str | None
+    answer: str | None
 
 
 @dataclass(frozen=True)
@@ -138,7 +152,13 @@ class Store:
                         )
                     )
                 )
-                return Received(conversation, seq, duplicate=False, behind=bool(behind))
+                return Received(
+                    conversation,
+                    seq,
+                    duplicate=False,
+                    behind=bool(behind),
+                    stored_language=conversation.language,
+                )
         except Conflict:
             # Two deliveries of one message raced; the other one stored it. (A locked
             # database raises StoreUnavailable from the engine, bot/db_errors.py.)
@@ -389,6 +409,45 @@ class Store:
                 .order_by(messages.c.id)
             )
             return [_stored(row) for row in rows]
+
+    async def said(self, seq: int) -> Said | None:
+        """Message `seq` as the surveys and incident notices read it, after Rasa answered."""
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        messages.c.author,
+                        messages.c.created_at,
+                        messages.c.intent,
+                        messages.c.answer,
+                    ).where(messages.c.id == seq)
+                )
+            ).first()
+        return Said(*row) if row else None
+
+    async def context(
+        self, conversation_id: int, count: int
+    ) -> tuple[list[StoredMessage], datetime | None]:
+        """The latest `count` customer messages (oldest first) and when the bot last spoke,
+        in one statement: the gateway needs both for every message."""
+        last_bot = (
+            select(func.max(messages.c.created_at))
+            .where(messages.c.conversation_id == conversation_id, messages.c.author == "bot")
+            .scalar_subquery()
+        )
+        async with self._engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(messages, last_bot.label("last_bot_at"))
+                    .where(messages.c.conversation_id == conversation_id)
+                    .where(messages.c.author == "customer")
+                    .order_by(messages.c.id.desc())
+                    .limit(count)
+                )
+            ).all()
+        if not rows:
+            return [], await self.last_bot_message_at(conversation_id)
+        return [_stored(row) for row in reversed(rows)], rows[0].last_bot_at
 
     async def recent_customer_messages(
         self, conversation_id: int, count: int

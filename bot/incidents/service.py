@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import messages, utcnow
+from bot.db import utcnow
 from bot.delivery import Delivery
 from bot.errors import Conflict, NotFound, Unavailable
 from bot.handoff.agents import Agent, require_lead
@@ -156,11 +155,11 @@ class Incidents:
     # The customer's side ------------------------------------------------------------
 
     async def on_message(
-        self, conversation: Conversation, seq: int, language: str
+        self, conversation: Conversation, intent: str | None, language: str
     ) -> list[BotMessage]:
-        """After Rasa answered customer message `seq`: the notice of an open incident about
-        its intent, if this customer was not told yet; and a surge check for the leads."""
-        intent = await self._intent_of(seq)
+        """After Rasa answered a customer message about `intent` (what /nlg noted): the
+        notice of an open incident about it, if this customer was not told yet; and a
+        surge check for the leads."""
         if not counts(intent):
             return []
         # Apart from the answer: the alert's webhook may take seconds, the customer must not.
@@ -189,10 +188,6 @@ class Incidents:
             pending = [task for task in self._checks if not task.done()]
 
     # Inside -------------------------------------------------------------------------
-
-    async def _intent_of(self, seq: int) -> str | None:
-        async with self._engine.connect() as connection:
-            return await connection.scalar(select(messages.c.intent).where(messages.c.id == seq))
 
     async def _notice_in(self, incident: Incident, language: str) -> str | None:
         """The notice in `language`: stored at publication for the bot's languages; for

@@ -31,7 +31,7 @@ from bot.rasa_client import BotMessage
 from bot.sessions import current
 from bot.settings import PIVOT_LANGUAGE
 from bot.speaker import Speaker
-from bot.store import Conversation
+from bot.store import Conversation, Said
 from bot.surveys import KINDS, ces, csat, nps
 from bot.surveys.kinds import SurveyKind
 from bot.surveys.parsing import SKIP, is_skip, read_answer
@@ -71,10 +71,10 @@ class Surveys:
     # Asking ---------------------------------------------------------------------------
 
     async def after_answer(
-        self, conversation: Conversation, seq: int, language: str
+        self, conversation: Conversation, said: Said | None, language: str
     ) -> BotMessage | None:
-        """The question to add to the bot's answer to message `seq`, if one is due."""
-        said = await self.store.message(seq)
+        """The question to add to the bot's answer to the customer message `said`, if one
+        is due (Store.said, read once for this and the incident notices)."""
         if said is None:
             return None
         if said.answer == "account":

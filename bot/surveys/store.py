@@ -9,6 +9,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import messages, surveys, tickets, utcnow
+from bot.store import Said
 
 # A question still waiting for its answer ("why" is NPS's follow-up).
 OPEN = ("asked", "why")
@@ -23,16 +24,6 @@ class Pending:
     language: str
     status: str
     asked_at: datetime
-
-
-@dataclass(frozen=True)
-class Said:
-    """A message of the current session, as the survey rules need it."""
-
-    author: str
-    created_at: datetime
-    intent: str | None
-    answer: str | None
 
 
 class SurveyStore:
@@ -159,17 +150,3 @@ class SurveyStore:
                 .limit(limit)
             )
             return [Said(*row) for row in reversed(rows.all())]
-
-    async def message(self, seq: int) -> Said | None:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(
-                        messages.c.author,
-                        messages.c.created_at,
-                        messages.c.intent,
-                        messages.c.answer,
-                    ).where(messages.c.id == seq)
-                )
-            ).first()
-        return Said(*row) if row else None

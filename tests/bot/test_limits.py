@@ -14,7 +14,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from bot.app import create_app
 from bot.appkeys import SETTINGS
-from bot.limits import client_address
+from bot.limits import KnownSenders, client_address
 from bot.ratelimit import MemoryRateLimiter, Rate, parse_rate
 from bot.settings import Settings, SettingsError
 
@@ -234,3 +234,12 @@ def test_addresses_behind_a_trusted_proxy(headers, counted_as):
     assert client_address(make_mocked_request("GET", "/chat/messages", headers, app=app)) == (
         counted_as
     )
+
+
+def test_known_senders_keep_the_latest_ones_only():
+    known = KnownSenders(size=2)
+    known.add("web-a")
+    known.add("web-b")
+    assert "web-a" in known  # seen again: now the latest
+    known.add("web-c")
+    assert "web-b" not in known and "web-a" in known and "web-c" in known
