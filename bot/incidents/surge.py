@@ -57,6 +57,10 @@ def counts(intent: str | None) -> bool:
     return bool(intent) and intent not in GENERIC_INTENTS
 
 
+# How long a replica that lost the claim for an intent's alert waits before it counts again.
+_LOOK_AGAIN = timedelta(seconds=30)
+
+
 @dataclass(frozen=True)
 class SurgePolicy:
     count: int = 3
@@ -83,6 +87,10 @@ class SurgeWatch:
         self._alerts = alerts
         self.policy = policy
         self.clock = clock
+        # Until when this process knows an intent's surge was alerted (here or by another
+        # replica): checks meanwhile cannot alert, so they skip the database (under a
+        # surge, every message about it would otherwise count and try to claim).
+        self._quiet: dict[str, datetime] = {}
 
     async def customers(self, intent: str, now: datetime) -> int:
         """Different conversations that asked about `intent` within the window."""
@@ -101,9 +109,18 @@ class SurgeWatch:
         if not counts(intent) or self._alerts is None:
             return False
         now = self.clock()
-        found = await self.customers(intent, now)
-        if found < self.policy.count or not await self._claim(intent, now):
+        quiet = self._quiet.get(intent)
+        if quiet is not None and now < quiet:
             return False
+        found = await self.customers(intent, now)
+        if found < self.policy.count:
+            return False
+        if not await self._claim(intent, now):
+            # Another replica alerted within the window, when exactly is not known here:
+            # look again in a while.
+            self._quiet[intent] = now + min(_LOOK_AGAIN, self.policy.window)
+            return False
+        self._quiet[intent] = now + self.policy.window
         text = (
             f"{found} customers asked about {intent} within {self.policy.minutes} minutes: "
             "if something is broken, publish an incident notice (Incidents)"

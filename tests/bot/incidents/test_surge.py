@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.alerts import Alerts
 from bot.appkeys import ALERTS, INCIDENTS
@@ -107,6 +107,38 @@ async def test_alerted_at_the_third_customer_once_per_window(engine):
     await asks(engine, "rest-h", PAYMENTS, clock.now)
     assert await watch.check(PAYMENTS)
     assert len(await surge_alerts(engine)) == 2
+
+
+async def test_once_alerted_the_checks_leave_the_database_alone_until_the_window_ends(engine):
+    clock = Clock()
+    watch = SurgeWatch(engine, Alerts(engine), POLICY, clock)
+    other = SurgeWatch(engine, Alerts(engine), POLICY, clock)  # a second replica
+    for name in ("rest-a", "rest-b", "rest-c"):
+        await asks(engine, name, PAYMENTS, clock.now)
+    assert await watch.check(PAYMENTS)
+    assert not await other.check(PAYMENTS)  # lost the claim: it counted and tried
+
+    statements = []
+
+    def executed(*args):
+        statements.append(args)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        for _ in range(5):
+            assert not await watch.check(PAYMENTS)
+            assert not await other.check(PAYMENTS)
+        assert statements == []  # the surge goes on: no count, no claim, no write
+        clock.now += timedelta(seconds=31)
+        assert not await other.check(PAYMENTS)  # the loser looks again after a while
+        assert statements and not await watch.check(PAYMENTS)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", executed)
+    clock.now += timedelta(minutes=10)
+    await asks(engine, "rest-d", PAYMENTS, clock.now)
+    for name in ("rest-e", "rest-f"):
+        await asks(engine, name, PAYMENTS, clock.now)
+    assert await watch.check(PAYMENTS)  # a window later: alerted again
 
 
 async def test_intents_that_name_no_problem_never_make_a_surge(engine):
