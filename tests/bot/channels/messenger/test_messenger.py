@@ -142,17 +142,18 @@ async def test_a_long_answer_is_split_under_each_platforms_limit(fb_client, grap
         assert " ".join(answer) == long_text
 
 
-@pytest.fixture
-async def instagram_handoff(fb_client, graph, settings):
+async def handed_to_emma(fb_client, graph, settings, psid, greeting, language, platform):
+    """A customer says `greeting`, then /human, and Emma (English, online) has the ticket:
+    (team, emma, ticket id). `platform`: "page" (Messenger) or "instagram"."""
     team = Team(fb_client, settings)
     emma = await team.add("Emma", "en")
     await team.online(emma)
-    for mid, text in (("m_h1", "שלום"), ("m_h2", "/human")):
-        body = messenger_delivery(messenger_text(mid, "7100", text), platform="instagram")
+    for n, text in enumerate((greeting, "/human")):
+        body = messenger_delivery(messenger_text(f"m_{psid}_{n}", psid, text), platform=platform)
         await post(fb_client, HOOK, body)
-    assigned = said("utter_handoff_assigned", "he", agent_name="Emma")
+    assigned = said("utter_handoff_assigned", language, agent_name="Emma")
     for _ in range(400):
-        if any(m["body"]["message"]["text"] == assigned for m in graph.sent):
+        if any(m["body"]["message"].get("text") == assigned for m in graph.sent):
             break
         await asyncio.sleep(0.02)
     else:
@@ -160,6 +161,11 @@ async def instagram_handoff(fb_client, graph, settings):
     await asyncio.sleep(0.1)
     _, listed = await team.call("GET", "/tickets?status=assigned", emma)
     return team, emma, listed["tickets"][0]["id"]
+
+
+@pytest.fixture
+async def instagram_handoff(fb_client, graph, settings):
+    return await handed_to_emma(fb_client, graph, settings, "7100", "שלום", "he", "instagram")
 
 
 async def test_a_hebrew_instagram_customer_reads_the_english_agent_in_hebrew(
@@ -282,20 +288,9 @@ async def test_instagram_takes_no_uploaded_file_and_the_agent_is_told(
 async def test_a_persian_messenger_customer_and_an_english_agent_read_each_other(
     fb_client, graph, settings
 ):
-    team = Team(fb_client, settings)
-    emma = await team.add("Emma", "en")
-    await team.online(emma)
-    for mid, text in (("m_p1", "سلام"), ("m_p2", "/human")):
-        await post(fb_client, HOOK, messenger_delivery(messenger_text(mid, "7300", text)))
-    assigned = said("utter_handoff_assigned", "fa", agent_name="Emma")
-    for _ in range(400):
-        if any(m["body"]["message"].get("text") == assigned for m in graph.sent):
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError(graph.sent)
-    _, listed = await team.call("GET", "/tickets?status=assigned", emma)
-    ticket = listed["tickets"][0]["id"]
+    team, emma, ticket = await handed_to_emma(
+        fb_client, graph, settings, "7300", "سلام", "fa", "page"
+    )
 
     question = "بسته‌ام هنوز نرسیده"
     await post(fb_client, HOOK, messenger_delivery(messenger_text("m_p3", "7300", question)))
