@@ -25,6 +25,7 @@ import aiohttp
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.changes import LocalChanges
 from bot.db import alerts, utcnow
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,16 @@ class AlertWebhook:
 
 
 class Alerts:
-    def __init__(self, engine: AsyncEngine, webhook: AlertWebhook | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        webhook: AlertWebhook | None = None,
+        changes: LocalChanges | None = None,
+    ) -> None:
         self._engine = engine
         self._webhook = webhook
+        # Consoles show a new alert at once, on every replica (bot/changes.py).
+        self._changes = changes or LocalChanges()
 
     async def add(
         self,
@@ -108,6 +116,7 @@ class Alerts:
             )
         alert = Alert(result.inserted_primary_key[0], kind, ticket_id, text, now, intent)
         log.info("alert %s: %s", alert.id, text)
+        self._changes.notify()  # before the webhook, which may take seconds
         if self._webhook is not None:
             await self._webhook.send({**details, **alert.as_json()})
         return alert

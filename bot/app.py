@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.alerts import Alerts, AlertWebhook
 from bot.appkeys import (
     ALERTS,
+    CHANGES,
     CHANNELS,
     DELIVERY,
     ENGINE,
@@ -35,6 +36,7 @@ from bot.appkeys import (
     TELEMETRY,
 )
 from bot.catalogue import Catalogue
+from bot.changes import LocalChanges, changes_for
 from bot.channels.registry import CHANNELS as REGISTERED
 from bot.channels.registry import ChannelFactory, build_channels
 from bot.channels.rest import require_api_token
@@ -106,6 +108,10 @@ def create_app(
     )
     # Pushes to customers (agent replies, handoff notices, late answers) go through here.
     app[DELIVERY] = Delivery(app[CHANNELS])
+    # What the console shows changed, told to every replica's feeds (bot/changes.py);
+    # running before the services that notify it and stopped after them.
+    changes = app[CHANGES] = changes_for(settings.redis_url)
+    app.cleanup_ctx.append(partial(_running, changes))
     app.cleanup_ctx.append(_resources)
     setup_routes(app)
     return app
@@ -131,6 +137,11 @@ def _limiters(app: web.Application, settings: Settings) -> tuple[CustomerLimits,
         settings, FallbackRateLimiter(shared, MemoryRateLimiter())
     )
     return limits, shared
+
+
+async def _running(changes: LocalChanges, app: web.Application) -> AsyncIterator[None]:
+    async with changes.running():
+        yield
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
@@ -171,6 +182,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         ),
         delivery=delivery,
         surveys=surveys,
+        changes=app[CHANGES],
     )
     rasa = app[RASA] = RasaClient(
         session,
@@ -201,7 +213,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         if settings.alert_webhook_url
         else None
     )
-    alerts = app[ALERTS] = Alerts(engine, webhook)
+    alerts = app[ALERTS] = Alerts(engine, webhook, app[CHANGES])
     # Incident notices and surge alerts (bot/incidents/); the gateway tells who asks.
     incidents = app[INCIDENTS] = Incidents(
         engine,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from bot.alerts import Alerts
+    from bot.changes import LocalChanges
     from bot.channels.base import Channel
     from bot.console.sessions import Sessions
     from bot.delivery import Delivery
@@ -39,6 +40,8 @@ LOGIN_LIMITER: web.AppKey[RateLimiter] = web.AppKey("login_limiter")
 CHANNELS: web.AppKey[tuple[Channel, ...]] = web.AppKey("channels")
 DELIVERY: web.AppKey[Delivery] = web.AppKey("delivery")
 TELEMETRY: web.AppKey[Telemetry] = web.AppKey("telemetry")
+# What the console shows changed (bot/changes.py): in this process or through Redis.
+CHANGES: web.AppKey[LocalChanges] = web.AppKey("changes")
 # Set at start (bot/app.py `_resources`).
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
 STORE: web.AppKey[Store] = web.AppKey("store")

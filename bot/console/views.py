@@ -2,7 +2,13 @@
 
 Mutations (claim, reply, note, resolve) go through the agent API (`bot.handoff.api`) with
 the session cookie and the CSRF header; this module only signs agents in and out and
-pushes changes: the queue every second or so, and the ticket the agent has open.
+pushes changes: the queue, the alerts and the ticket the agent has open.
+
+A feed reads them again when told that something changed (bot/changes.py: anywhere in
+this process, and on every replica through Redis pub/sub with TOLK_REDIS_URL), and at
+least every TICK_SECONDS without such a signal shared by the replicas, or every
+SAFETY_TICK_SECONDS with it (a lost signal or a change nobody signals, such as an erased
+customer or an expired session, shows by then).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import ALERTS, HANDOFF, LOGIN_LIMITER, SESSIONS, SETTINGS
+from bot.appkeys import ALERTS, CHANGES, HANDOFF, LOGIN_LIMITER, SESSIONS, SETTINGS
+from bot.changes import LocalChanges
 from bot.console.sessions import COOKIE, set_cookie
 from bot.db import utcnow
 from bot.errors import RateLimited, StoreUnavailable, TolkError, Unavailable
@@ -37,8 +44,13 @@ log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).resolve().parent.parent / "static" / "console.html"
 WRONG_LOGIN = "wrong name or password"
-# How often the live feed looks for changes, and how many resolved tickets it shows.
+# How often the live feed looks for changes made on other replicas when nothing tells it
+# (no Redis, or Redis down), and when Redis pub/sub does; how many resolved tickets it shows.
 TICK_SECONDS = 1.0
+SAFETY_TICK_SECONDS = 10.0
+# At most one round per feed this often: under a stream of changes (replicas signal up
+# to 20 times a second each) an agent's screen need not follow faster than the eye.
+ROUND_GAP_SECONDS = 0.2
 # How far back a console that connects is shown alerts (bot/alerts.py).
 ALERTS_SHOWN = timedelta(hours=12)
 RESOLVED_SHOWN = 50
@@ -83,22 +95,29 @@ class LoginThrottle:
 
 class Console:
     """What the console keeps per application: the login brake, the open sockets and a
-    shared queue snapshot (one database read per tick however many agents watch)."""
+    shared queue snapshot (one database read per change however many agents watch)."""
 
-    def __init__(self, throttle: LoginThrottle) -> None:
+    def __init__(self, throttle: LoginThrottle, changes: LocalChanges) -> None:
         self.throttle = throttle
+        self.changes = changes
         self.sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-        self._queue: tuple[float, list[dict]] | None = None
+        self._queue: tuple[float, int, list[dict]] | None = None
         self._queue_lock: asyncio.Lock | None = None
         self._page: tuple[int, bytes, str] | None = None
 
     async def queue(self, handoff: HandoffService) -> list[dict]:
-        """Queued, assigned and recently resolved tickets, at most TICK_SECONDS / 2 old."""
+        """Queued, assigned and recently resolved tickets: read after the last change
+        signalled, and at most TICK_SECONDS / 2 old."""
         if self._queue_lock is None:
             self._queue_lock = asyncio.Lock()
         async with self._queue_lock:
             now = time.monotonic()
-            if self._queue is None or now - self._queue[0] >= TICK_SECONDS / 2:
+            version = self.changes.version  # before reading: a change meanwhile reads again
+            if (
+                self._queue is None
+                or self._queue[1] != version
+                or now - self._queue[0] >= TICK_SECONDS / 2
+            ):
                 # One status at a time: `listed(None)` keeps the oldest 200 tickets of any
                 # status, so on a busy system new tickets would never show up.
                 tickets = [
@@ -106,8 +125,8 @@ class Console:
                     *await handoff.listed("assigned"),
                     *(await handoff.listed("resolved"))[:RESOLVED_SHOWN],
                 ]
-                self._queue = (time.monotonic(), tickets)
-            return self._queue[1]
+                self._queue = (time.monotonic(), version, tickets)
+            return self._queue[2]
 
     async def page(self) -> tuple[bytes, str]:
         """The page and a Content-Security-Policy allowing exactly its inline script."""
@@ -138,7 +157,8 @@ def setup(app: web.Application) -> None:
     app[CONSOLE] = Console(
         LoginThrottle(
             app[LOGIN_LIMITER], settings.login_failures, settings.login_failures_per_address
-        )
+        ),
+        app[CHANGES],
     )
     app.router.add_get("/console", page)
     app.router.add_get("/console/session", session)
@@ -272,6 +292,8 @@ async def logout(request: web.Request) -> web.Response:
     if found is None:
         return json_error(401, "not logged in")
     await sessions.end(request.cookies.get(COOKIE))
+    # The agent's open consoles, on any replica, close now rather than at their next tick.
+    request.app[CHANGES].notify()
     log.info("agent %s logged out of the console", found.agent_id)
     response = _no_store(web.json_response({"logged_out": True}))
     response.del_cookie(COOKIE, path="/")
@@ -322,6 +344,7 @@ class Feed:
         self.agent = agent
         self.session_id = session_id
         self.handoff: HandoffService = request.app[HANDOFF]
+        self.changes = request.app[CHANGES]
         self.seen_every = request.app[SETTINGS].agent_timeout / 4
         self.watching: int | None = None
         self.wake = asyncio.Event()
@@ -356,7 +379,18 @@ class Feed:
                 await self.socket.send_str(json.dumps(message))
 
     async def run(self) -> None:
+        self.changes.listen(self.wake)
+        try:
+            await self._pushing()
+        finally:
+            self.changes.forget(self.wake)
+
+    async def _pushing(self) -> None:
         while not self.socket.closed:
+            # Cleared before reading, so that a change or a "watch" arriving while this
+            # round reads is not lost: it makes the next round start at once.
+            self.wake.clear()
+            started = time.monotonic()
             try:
                 if not await self._still_signed_in():
                     await self.send({"type": "logout"})
@@ -373,9 +407,17 @@ class Feed:
             except Exception:  # the feed keeps going; the next tick tries again
                 log.exception("console feed failed for agent %s", self.agent.id)
                 await self._trouble_once("live updates failed; retrying")
-            self.wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
+                await asyncio.wait_for(self.wake.wait(), self._tick())
+            await asyncio.sleep(max(0.0, started + ROUND_GAP_SECONDS - time.monotonic()))
+
+    def _tick(self) -> float:
+        """Seconds until the next look without a signal: long while changes on every
+        replica are signalled here (and nothing failed), but often enough to keep the
+        agent marked online."""
+        if not self.changes.shared or self._trouble:
+            return TICK_SECONDS
+        return min(SAFETY_TICK_SECONDS, self.seen_every)
 
     async def _trouble_once(self, text: str) -> None:
         if not self._trouble:

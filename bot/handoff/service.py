@@ -8,15 +8,18 @@ hands the conversation back to the bot, which asks for a rating (bot/surveys/).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.attachments import OutgoingFile
+from bot.changes import LocalChanges
 from bot.db import utcnow
 from bot.delivery import Delivery
 from bot.errors import Conflict, Gone, NotFound, Unavailable
@@ -52,6 +55,27 @@ _INTRO = {
 # long word without "@" cost a pass over the rest of it per character (0.7 s for 4096).
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SUMMARY_LENGTH = 280
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _shown(
+    method: Callable[Concatenate[HandoffService, _P], Awaitable[_R]],
+) -> Callable[Concatenate[HandoffService, _P], Awaitable[_R]]:
+    """Marks an operation that changes what the console shows (a ticket's state, its
+    transcript or notes): the consoles are told (bot/changes.py) once it is done, or
+    failed half-way, since a needless wake costs a read and a missed one a stale screen."""
+
+    @functools.wraps(method)
+    async def changing(service: HandoffService, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await method(service, *args, **kwargs)
+        finally:
+            service.changes.notify()
+
+    return changing
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,7 @@ class HandoffService:
         *,
         delivery: Delivery | None = None,
         surveys: Surveys | None = None,
+        changes: LocalChanges | None = None,
     ) -> None:
         self.store = store
         self.tickets = TicketStore(engine)
@@ -114,9 +139,12 @@ class HandoffService:
         self.delivery = delivery
         # Asks for a rating once a ticket is resolved (bot/surveys/).
         self.surveys = surveys
+        # Told after every change the console shows (`_shown`), on every replica.
+        self.changes = changes or LocalChanges()
 
     # Customer side ------------------------------------------------------------------
 
+    @_shown
     async def open(
         self, conversation: Conversation, language: str, reason: str, intent: str | None
     ) -> Placement:
@@ -179,6 +207,7 @@ class HandoffService:
     async def active(self, conversation_id: int) -> Ticket | None:
         return await self.tickets.open_for(conversation_id)
 
+    @_shown  # the customer's message is in the agent's transcript now
     async def from_customer(self, ticket: Ticket, text: str, language: str) -> list[BotMessage]:
         """A customer message during the handoff. Only an e-mail address gets an answer."""
         found = _EMAIL.search(text)
@@ -248,6 +277,7 @@ class HandoffService:
             "earlier_tickets": earlier,
         }
 
+    @_shown
     async def claim(self, agent: Agent, ticket_id: int) -> Ticket:
         ticket = await self._ticket(ticket_id)
         if ticket.status == "resolved":
@@ -260,6 +290,7 @@ class HandoffService:
             await self._tell(ticket, "utter_handoff_agent_joined", agent_name=agent.name)
         return await self.tickets.get(ticket.id)
 
+    @_shown
     async def reply(
         self,
         agent: Agent,
@@ -303,6 +334,7 @@ class HandoffService:
             "original_language": source,
         }
 
+    @_shown
     async def send_file(self, agent: Agent, ticket_id: int, file: OutgoingFile) -> dict:
         """The agent's file to the customer. Sent first, then stored: a channel that
         refuses it (no files there, a closed window, Meta's error) leaves no trace in the
@@ -321,10 +353,12 @@ class HandoffService:
         await self.tickets.responded(ticket.id)
         return {"seq": seq, "text": text, "name": file.name, "type": file.kind}
 
+    @_shown
     async def note(self, agent: Agent, ticket_id: int, text: str) -> dict:
         ticket = await self._ticket(ticket_id)
         return await self.tickets.add_note(ticket.id, agent.id, text)
 
+    @_shown
     async def resolve(self, agent: Agent, ticket_id: int) -> Ticket:
         ticket = await self._held(agent, ticket_id)
         if not await self.tickets.resolve(ticket.id, agent.id):
@@ -363,14 +397,18 @@ class HandoffService:
                     position=placement.position,
                     eta_minutes=placement.eta_minutes,
                 )
+                self.changes.notify()  # with the notice in the transcript
         await self.dispatch()
 
     async def dispatch(self) -> None:
         """Route queued tickets, best first, to agents who are online and have room."""
+        # Not `_shown`: it runs on every sweep and every agent's comeback, and most
+        # often routes nothing.
         for ticket in await self.tickets.listed("queued"):
             agent = await self._route(ticket)
             if agent is not None:
                 await self._tell(ticket, "utter_handoff_agent_joined", agent_name=agent.name)
+                self.changes.notify()
 
     # Inside -------------------------------------------------------------------------
 

@@ -339,3 +339,24 @@ async def test_websocket_pushes_alerts_once_each(client, agent):
         later = await alerts.add("sla_warning", "SLA warning: ticket 8 due in 1 min", None)
         pushed = await next_message(ws, "alerts")
         assert pushed["alerts"] == [later.as_json()]  # only the new one
+
+
+async def test_a_change_on_this_replica_is_pushed_without_waiting_for_a_tick(
+    client, agent, monkeypatch
+):
+    """Without Redis the feed still polls every TICK_SECONDS (other replicas), but what
+    changes in its own process wakes it at once (bot/changes.py)."""
+    monkeypatch.setattr(views, "TICK_SECONDS", 30.0)
+    await signed_in(client)
+    async with client.ws_connect("/console/ws", headers={"Origin": origin(client)}) as ws:
+        await next_message(ws, "queue")
+        await asyncio.sleep(0.3)  # the first round is done: the next tick is 30 s away
+        ticket = await open_ticket(client)
+        await next_message(
+            ws, "queue", timeout=1.0, until=lambda m: any(t["id"] == ticket for t in m["tickets"])
+        )
+        await ws.send_json({"type": "watch", "ticket": ticket})
+        await next_message(ws, "ticket", timeout=1.0)
+        raised = await client.app[ALERTS].add("sla_warning", "SLA warning: ticket 1", ticket)
+        pushed = await next_message(ws, "alerts", timeout=1.0)
+        assert pushed["alerts"][-1]["id"] == raised.id
