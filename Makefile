@@ -18,8 +18,8 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOLK_TEST_POSTGRES_URL ?= postgresql://tolk:tolk@127.0.0.1:15433/tolk
 export TOLK_TEST_REDIS_URL ?= redis://127.0.0.1:16380/0
 # pytest picks the tests of the environment it runs in (tests/conftest.py); these name them.
-GATEWAY_TESTS := tests/bot tests/telegram tests/tolk_core tests/tolk_tools tests/scripts/test_stack.py tests/fuzz tests/e2e
-RASA_TESTS := tests/tolk_core tests/actions tests/nlu_components tests/rasa_channels tests/scripts/test_actions_server.py tests/nlu tests/handoff tests/dialogue
+GATEWAY_TESTS := tests/bot tests/telegram tests/tolk_core tests/tolk_tools tests/scripts/test_stack.py tests/scripts/test_deploy.py tests/fuzz tests/e2e
+RASA_TESTS := tests/tolk_core tests/actions tests/nlu_components tests/rasa_channels tests/scripts/test_actions_server.py tests/scripts/test_rasa_server.py tests/nlu tests/handoff tests/dialogue
 
 .PHONY: help run run-scaled check-ports test install train lint format check-content nlu-eval e2e unit lock clean browser fuzz version services services-stop migrate
 

@@ -205,7 +205,7 @@ def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.logs import configure_logging
+    from bot.logs import AccessLog, configure_logging
     from bot.translation.masking import Masker
 
     configure_logging(Masker(settings.glossary))
@@ -224,5 +224,6 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         print=None,
         shutdown_timeout=SHUTDOWN_SECONDS,
+        access_log_class=AccessLog,
     )
     return 0

@@ -194,7 +194,9 @@ class Stack:
                     "--host", "127.0.0.1", "--port", str(ports.actions)], env  # fmt: skip
         if kind == "rasa":
             rasa_env = {k: v for k, v in env.items() if k != internal_secrets.ADMIN_TOKEN}
-            return [str(RASA_BIN / "rasa"), "run", "--model", str(MODEL),
+            # scripts/rasa_server.py: `rasa run`, checking each response schema once.
+            return [str(RASA_BIN / "python"), "-m", "scripts.rasa_server", "run",
+                    "--model", str(MODEL),
                     "--endpoints", str(ROOT / "endpoints.yml"),
                     "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1",
                     "-p", str(ports.rasa)], rasa_env  # fmt: skip

@@ -28,7 +28,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -120,6 +120,10 @@ TEXTS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Cumulative CPU seconds per kind of process (bot, rasa, actions) since they started.
+CpuClock = Callable[[], dict[str, float]]
+
+
 class BenchError(RuntimeError):
     """The bench cannot run as asked; the message says why."""
 
@@ -163,11 +167,13 @@ def rasa_target(base_url: str, rasa_secret: str, *more: str) -> Target:
 
 @dataclass
 class Round:
-    """One path's latencies (seconds) for one round of N conversations, and its wall time."""
+    """One path's latencies (seconds) for one round of N conversations, its wall time,
+    and the CPU seconds each kind of process spent meanwhile (when the stack tells)."""
 
     latencies: list[float]
     seconds: float
     errors: int
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,7 @@ class PathFigures:
     p50_ms: float
     p95_ms: float
     msgs_per_s: float
+    cpu_ms_per_msg: dict[str, float] = field(default_factory=dict)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -194,12 +201,17 @@ def figures(rounds: Sequence[Round]) -> PathFigures:
     seconds = sum(one.seconds for one in rounds)
     if not latencies:
         return PathFigures(0, errors, math.nan, math.nan, 0.0)
+    kinds = sorted({kind for one in rounds for kind in one.cpu})
     return PathFigures(
         messages=len(latencies),
         errors=errors,
         p50_ms=statistics.median(latencies) * 1000,
         p95_ms=percentile(latencies, 0.95) * 1000,
         msgs_per_s=len(latencies) / seconds if seconds > 0 else math.inf,
+        cpu_ms_per_msg={
+            kind: round(sum(one.cpu.get(kind, 0.0) for one in rounds) * 1000 / len(latencies), 2)
+            for kind in kinds
+        },
     )
 
 
@@ -222,6 +234,10 @@ def run_result(conversations: int, messages: int, full: PathFigures, bare: PathF
         "bare_errors": bare.errors,
         "throughput_ratio": round(ratio, 3),
         "p50_overhead_ms": round(full.p50_ms - bare.p50_ms, 1),
+        # CPU per answered message, by process kind (bot, rasa, actions; replicas summed):
+        # what a message costs, whatever else the machine was doing meanwhile.
+        "full_cpu_ms_per_msg": full.cpu_ms_per_msg,
+        "bare_cpu_ms_per_msg": bare.cpu_ms_per_msg,
     }
 
 
@@ -252,6 +268,10 @@ def table(result: dict, order: Sequence[str]) -> list[str]:
         f"  full/bare throughput {result['throughput_ratio']:.3f}, "
         f"p50 overhead {result['p50_overhead_ms']:+.1f} ms"
     )
+    for path in ("full", "bare"):
+        if cpu := result[f"{path}_cpu_ms_per_msg"]:
+            spent = ", ".join(f"{kind} {ms:.1f}" for kind, ms in cpu.items())
+            lines.append(f"  {path} CPU ms per message: {spent}")
     return lines
 
 
@@ -295,8 +315,10 @@ async def one_round(
     tag: str,
     languages: Sequence[str],
     shift: int = 0,
+    clock: CpuClock | None = None,
 ) -> Round:
     """N customers at once, each a new sender; conversation i speaks languages[i + shift]."""
+    cpu_before = clock() if clock else {}
     start = time.perf_counter()
     done = await asyncio.gather(
         *(
@@ -311,10 +333,12 @@ async def one_round(
         )
     )
     seconds = time.perf_counter() - start
+    cpu_after = clock() if clock else {}
     return Round(
         [latency for latencies, _ in done for latency in latencies],
         seconds,
         sum(errors for _, errors in done),
+        {kind: used - cpu_before.get(kind, 0.0) for kind, used in cpu_after.items()},
     )
 
 
@@ -331,8 +355,10 @@ async def compare(
     messages: int,
     languages: Sequence[str] = tuple(TEXTS),
     out: Callable[[str], None] = print,
+    clock: CpuClock | None = None,
 ) -> list[dict]:
-    """Warm both paths up, then for each N the rounds in `round_order`; one result per N."""
+    """Warm both paths up, then for each N the rounds in `round_order`; one result per N
+    (with `clock`, the CPU each kind of process spent per message on each path)."""
     run = secrets.token_hex(3)  # senders never met before, even on a stack used earlier
     targets = {"full": full, "bare": bare}
     connector = TCPConnector(limit=0)  # N conversations need N connections at once
@@ -366,6 +392,7 @@ async def compare(
                         f"{run}-{n}-{number}",
                         languages,
                         shift,
+                        clock,
                     )
                 )
             result = run_result(n, messages, figures(rounds["full"]), figures(rounds["bare"]))
@@ -398,6 +425,34 @@ class StackLike(Protocol):
     def start(self, timeout: float = ...) -> None: ...
 
     def stop(self, name: str | None = None) -> list[str]: ...
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time a running process used, from /proc (Linux); 0 once gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # After the command name in parentheses: utime and stime are fields 14 and 15.
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_clock(stack: object) -> CpuClock | None:
+    """The CPU clock of a stack that started real processes (scripts/stack.py names them
+    bot, rasa, actions and bot2, rasa2, ... for replicas); None for one that did not."""
+    processes = getattr(stack, "processes", None)
+    if not isinstance(processes, dict) or not os.path.exists("/proc/self/stat"):
+        return None
+
+    def clock() -> dict[str, float]:
+        used: dict[str, float] = {}
+        for name, process in processes.items():
+            kind = name.rstrip("0123456789")
+            used[kind] = used.get(kind, 0.0) + process_cpu_seconds(process.pid)
+        return used
+
+    return clock
 
 
 def free_ports(count: int) -> list[int]:
@@ -538,6 +593,7 @@ def run_full(
                         messages,
                         usable,
                         out,
+                        stack_clock(stack),
                     )
                 )
             finally:

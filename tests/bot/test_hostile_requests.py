@@ -22,6 +22,12 @@ JSON = {"Content-Type": "application/json"}
         (b'{"sender": "\\udfff", "text": "hello"}', "lone surrogate"),
         # NUL cannot be stored in a PostgreSQL text column.
         (b'{"sender": "x", "text": "a\\u0000b"}', "NUL"),
+        # In a key, deep inside, in upper case, after an escaped backslash that is not it.
+        (b'{"sender": "x", "text": "hi", "metadata": {"\\u0000": 1}}', "NUL"),
+        (b'{"sender": "x", "text": "hi", "metadata": {"a": [[["\\uDBFF"]]]}}', "surrogate"),
+        (b'{"sender": "x", "text": "C:\\\\u0000 and \\u0000"}', "NUL"),
+        # 64 levels hold a number no more than they hold a list.
+        (b'{"sender": "x", "text": "hi", "m": ' + b"[" * 63 + b"1" + b"]" * 63 + b"}", "deeply"),
         (b'{"sender": "x", "text": "hi", "message_id": NaN}', "NaN is not a JSON value"),
         # More than 4300 digits: ValueError from int(), not JSONDecodeError.
         (b'{"sender": "x", "text": "hi", "message_id": ' + b"9" * 5000 + b"}", "invalid JSON"),
@@ -32,6 +38,17 @@ async def test_unreadable_json_is_a_400(client, fake_rasa, raw, message):
     assert response.status == 400
     assert message in (await response.json())["error"]
     assert fake_rasa.received == []
+
+
+async def test_an_escaped_backslash_before_u0000_is_ordinary_text(client):
+    # The text `C:\u0000` (a backslash, then "u0000"): the quick look at the body sees an
+    # escape, the walk over its strings finds no NUL.
+    response = await client.post(
+        "/api/v1/messages", data=b'{"sender": "b", "text": "C:\\\\u0000"}', headers=JSON
+    )
+    assert response.status == 200
+    stored = await (await client.get("/api/v1/conversations/b/messages")).json()
+    assert stored["messages"][0]["text"] == "C:\\u0000"
 
 
 async def test_a_paired_surrogate_escape_is_an_ordinary_emoji(client):

@@ -122,3 +122,30 @@ def test_a_port_number_stays_readable():
     masker = Masker()
     assert redact_line("Rasa not reachable (port=5005)", masker) == "Rasa not reachable (port=5005)"
     assert "[order]" in redact_line("order 10001 port 5055", masker)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "logged"),
+    [
+        ("POST", "/nlg", 200, False),  # Rasa's callback, several per customer message
+        ("GET", "/livez", 200, False),
+        ("GET", "/metrics", 200, False),
+        ("POST", "/nlg", 401, True),  # a caller without the secret: worth a line
+        ("GET", "/readyz", 503, True),
+        ("POST", "/api/v1/messages", 200, True),
+        ("GET", "/nlg/other", 200, True),
+    ],
+)
+def test_the_access_log_leaves_out_routine_successes(caplog, method, path, status, logged):
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.logs import AccessLog
+
+    logger = logging.getLogger("test.access")
+    access = AccessLog(logger, "%r %s")
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        access.log(make_mocked_request(method, path), web.Response(status=status), 0.01)
+    assert bool(caplog.records) is logged
+    if logged:
+        assert f"{method} {path}" in caplog.records[0].getMessage()

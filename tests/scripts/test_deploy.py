@@ -187,7 +187,7 @@ def test_every_command_exists(capsys, monkeypatch):
                 source = (ROOT / "scripts" / "actions_server.py").read_text()
                 for flag in arguments[::2]:
                     assert f'"{flag}"' in source, f"{command}: {flag}"
-            case ["rasa", "run", *arguments]:
+            case ["python", "-m", "scripts.rasa_server", "run", *arguments]:
                 options = dict(zip(arguments[::2], arguments[1::2], strict=True))
                 assert (ROOT / options["--endpoints"]).is_file()
                 assert (ROOT / options["--credentials"]).is_file()

@@ -172,6 +172,40 @@ def test_percentiles_and_throughput() -> None:
     assert path.msgs_per_s == pytest.approx(20.0)  # 100 messages in 5 s of wall time
 
 
+def test_cpu_per_message_by_kind_of_process() -> None:
+    rounds = [
+        Round([0.1] * 10, 1.0, 0, {"bot": 0.08, "rasa": 0.2}),
+        Round([0.1] * 30, 2.0, 0, {"bot": 0.32, "rasa": 0.6, "actions": 0.04}),
+    ]
+    path = figures(rounds)
+    # 40 messages: 0.4 s of the gateway's CPU is 10 ms each.
+    assert path.cpu_ms_per_msg == {"actions": 1.0, "bot": 10.0, "rasa": 20.0}
+    result = full_bench.run_result(1, 40, path, figures([Round([0.1] * 40, 3.0, 0)]))
+    assert result["full_cpu_ms_per_msg"]["bot"] == 10.0 and result["bare_cpu_ms_per_msg"] == {}
+    lines = full_bench.table(result, ["full", "bare"])
+    assert "  full CPU ms per message: actions 1.0, bot 10.0, rasa 20.0" in lines
+    assert not any(line.startswith("  bare CPU") for line in lines)  # nothing measured
+
+
+def test_the_cpu_clock_reads_the_stacks_processes() -> None:
+    @dataclass
+    class Process:
+        pid: int
+
+    gone = Process(2**22 + 1)  # above any pid_max: no such process
+    stack = type("S", (), {"processes": {"bot": Process(os.getpid()), "bot2": gone}})()
+    clock = full_bench.stack_clock(stack)
+    assert clock is not None and full_bench.stack_clock(object()) is None
+    before = clock()
+    deadline = os.times().elapsed + 0.3
+    while os.times().elapsed < deadline:  # burn CPU in this process, the "bot"
+        sum(range(1000))
+    after = clock()
+    assert set(after) == {"bot"}  # replicas count under their kind
+    assert after["bot"] - before["bot"] >= 0.1
+    assert full_bench.process_cpu_seconds(gone.pid) == 0.0
+
+
 def test_rounds_alternate_abba() -> None:
     assert round_order(0) == ["full", "bare", "bare", "full"]
     assert round_order(1) == ["bare", "full", "full", "bare"]
