@@ -79,7 +79,7 @@ def test_agent_answers_a_customer_from_the_console(
 
     # Hebrew runs right to left, with the translation for the agent beside it.
     hebrew = page.locator("#transcript .msg.from-customer", has_text=HEBREW)
-    assert hebrew.locator(".text").evaluate("n => getComputedStyle(n).direction") == "rtl"
+    expect(hebrew.locator(".text")).to_have_css("direction", "rtl")
     assert hebrew.get_attribute("lang") == "he" and hebrew.get_attribute("dir") == "auto"
     assert hebrew.locator(".translation").inner_text() == f"[en] {HEBREW}"
 
@@ -105,12 +105,15 @@ def test_agent_answers_a_customer_from_the_console(
     assert [m["text"] for m in from_agent] == [f"[he] {REPLY}"]
     assert from_agent[0]["language"] == "he"
 
-    # A private note, and the canned replies are there to pick from.
+    # A private note, and the canned replies are there to pick from. The ticket is drawn
+    # again, the transcript's nodes stay (an agent's text selection with them).
+    shown = page.locator("#transcript .msg.from-agent .text").element_handle()
     page.fill("#note-input", "Carrier says the parcel left Haifa on Monday.")
     page.click("#note-add")
     expect(page.locator("#notes .note-text")).to_have_text(
         ["Carrier says the parcel left Haifa on Monday."]
     )
+    assert shown.evaluate("n => n.isConnected")
     assert page.locator("#canned option").count() > 1
     assert all(m["from"] != "agent" or REPLY in m["text"] for m in messages_of(stack, sender))
 

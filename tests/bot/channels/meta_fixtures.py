@@ -64,10 +64,25 @@ async def settled(graph: FakeGraph, count: int, timeout: float = 8.0) -> list[di
     """Wait until the stand-in took `count` messages (handling follows the 200)."""
     for _ in range(int(timeout / 0.02)):
         if len(graph.sent) >= count:
-            await asyncio.sleep(0.05)  # nothing more should follow; let it show if it does
+            await asyncio.sleep(0.05)  # nothing more should follow; a miscount shows here
+            if len(graph.sent) > count:
+                raise AssertionError(f"expected {count} sent messages, got {graph.sent}")
             return graph.sent
         await asyncio.sleep(0.02)
     raise AssertionError(f"expected {count} sent messages, got {graph.sent}")
+
+
+async def quiet(graph: FakeGraph, seconds: float = 0.3, timeout: float = 8.0) -> int:
+    """How many messages the stand-in took, once none came for `seconds` (the bot's
+    notices after a handoff go out in the background)."""
+    seen, still = len(graph.sent), 0.0
+    for _ in range(int(timeout / 0.02)):
+        await asyncio.sleep(0.02)
+        still = still + 0.02 if len(graph.sent) == seen else 0.0
+        seen = len(graph.sent)
+        if still >= seconds:
+            return seen
+    raise AssertionError(f"the bot kept sending: {graph.sent}")
 
 
 async def age_window(client, sender: str, hours: float) -> None:
