@@ -55,7 +55,9 @@ async def settled(telegram: FakeTelegram, sent: int, timeout: float = 5.0) -> li
     """Wait until the fake has `sent` messages (handling happens after the 200)."""
     for _ in range(int(timeout / 0.02)):
         if len(telegram.sent) >= sent:
-            await asyncio.sleep(0.05)  # nothing more should follow; let it show if it does
+            await asyncio.sleep(0.05)  # nothing more should follow; a miscount shows here
+            if len(telegram.sent) > sent:
+                raise AssertionError(f"expected {sent} sent messages, got {telegram.sent}")
             return telegram.sent
         await asyncio.sleep(0.02)
     raise AssertionError(f"expected {sent} sent messages, got {telegram.sent}")

@@ -23,5 +23,5 @@ async def test_a_chat_of_the_wrong_shape_is_accepted_and_does_not_block_others(
     odd["message"]["chat"] = chat
     assert await deliver(tg_client, odd) == 200
     assert await deliver(tg_client, text_update(51, 4444, "hello there")) == 200
-    sent = await settled(telegram, 1)
+    sent = await settled(telegram, 2)  # the disclosure, the answer
     assert {message["chat_id"] for message in sent} == {4444}
