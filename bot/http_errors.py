@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable
 
 from aiohttp import web
 
@@ -163,25 +162,27 @@ def _unstorable(body: dict, strings: bool = True) -> str | None:
         if depth > MAX_DEPTH:
             return too_deep
         members = value.values() if isinstance(value, dict) else value
-        if strings and isinstance(value, dict) and (problem := _bad_strings(value)):
-            return problem  # in a key
+        if strings and isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and (problem := _bad_string(key)):
+                    return problem  # in a key
         for item in members:
             if depth + 1 > MAX_DEPTH:  # even a number that deep
                 return too_deep
             if isinstance(item, dict | list):
                 pending.append((item, depth + 1))
-            elif strings and isinstance(item, str) and (problem := _bad_strings((item,))):
+            elif strings and isinstance(item, str) and (problem := _bad_string(item)):
                 return problem
     return None
 
 
-def _bad_strings(texts: Iterable[object]) -> str | None:
-    for text in texts:
-        if isinstance(text, str) and (found := _UNSTORABLE.search(text)):
-            if found.group() == "\x00":
-                return "strings must not contain NUL (\\u0000)"
-            return f"strings must be valid Unicode: a lone surrogate \\u{ord(found.group()):04x}"
-    return None
+def _bad_string(text: str) -> str | None:
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "strings must not contain NUL (\\u0000)"
+    return f"strings must be valid Unicode: a lone surrogate \\u{ord(found.group()):04x}"
 
 
 def _may_hold_unstorable(raw: str) -> bool:
