@@ -92,8 +92,10 @@ def test_agent_answers_a_customer_from_the_console(
         assert page.input_value("#reply-input") == REPLY
     finally:
         translator.mode, translator.fail_n = "ok", 0
+    earlier = hebrew.locator(".text").element_handle()
     page.press("#reply-input", "Enter")
     page.wait_for_selector("#transcript .msg.from-agent")
+    assert earlier.evaluate("n => n.isConnected"), "a new message leaves the others in place"
     assert page.input_value("#reply-input") == ""
     assert page.inner_text("#reply-error") == ""
     sent = page.locator("#transcript .msg.from-agent")
