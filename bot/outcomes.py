@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import conversations, messages
@@ -54,6 +54,8 @@ ACCOUNT_RESULTS = frozenset(
 # The bot did not understand (actions/fallback.py, data/rules/fallback.yml).
 FALLBACKS = frozenset({"utter_ask_rephrase"})
 FAQ_PREFIX = "utter_faq/"
+# Message ids are 64-bit integers on PostgreSQL and SQLite alike.
+_BIGGEST_ID = 2**63
 
 # Kinds of answer, strongest first: a message answered by an account result and then a
 # "anything else?" is an account answer.
@@ -72,10 +74,13 @@ def answer_kind(response: str) -> str:
     return "other"
 
 
-def stronger(old: str | None, new: str) -> str:
-    if old not in ANSWER_KINDS:
-        return new
-    return min(old, new, key=ANSWER_KINDS.index)
+def _stronger_of(stored: ColumnElement, new: str) -> ColumnElement:
+    """The stored kind when it is stronger than `new` (ANSWER_KINDS), else `new`; as SQL,
+    so that the kind is read and written in one statement."""
+    better = ANSWER_KINDS[: ANSWER_KINDS.index(new)]
+    if not better:
+        return literal(new)
+    return case((stored.in_(better), stored), else_=literal(new))
 
 
 def _object(value: object) -> dict:
@@ -109,23 +114,22 @@ class Outcomes:
         sender = tracker.get("sender_id")
         if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(sender, str):
             return
+        if not 0 < seq < _BIGGEST_ID:  # not one of ours, and beyond what the database holds
+            return
         intent, confidence = intent_of(latest)
-        kind = answer_kind(response)
+        values: dict = {"answer": _stronger_of(messages.c.answer, answer_kind(response))}
+        if intent is not None:
+            values.update(intent=intent, intent_confidence=confidence)
+        # One statement, not a read and a write: /nlg runs once or more per customer
+        # message, and every round trip to the database is on the message's way out.
+        of_this_conversation = select(conversations.c.id).where(conversations.c.sender == sender)
         async with self._engine.begin() as connection:
-            row = (
-                await connection.execute(
-                    select(messages.c.answer)
-                    .join(conversations, conversations.c.id == messages.c.conversation_id)
-                    .where(
-                        messages.c.id == seq,
-                        messages.c.author == "customer",
-                        conversations.c.sender == sender,
-                    )
+            await connection.execute(
+                update(messages)
+                .where(
+                    messages.c.id == seq,
+                    messages.c.author == "customer",
+                    messages.c.conversation_id.in_(of_this_conversation.scalar_subquery()),
                 )
-            ).first()
-            if row is None:
-                return
-            values: dict = {"answer": stronger(row.answer, kind)}
-            if intent is not None:
-                values.update(intent=intent, intent_confidence=confidence)
-            await connection.execute(update(messages).where(messages.c.id == seq).values(**values))
+                .values(**values)
+            )
