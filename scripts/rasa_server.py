@@ -16,6 +16,12 @@ Takes the same arguments as the `rasa` command. Both were found by profiling the
   only `sender_id`, `slots` and `latest_message` (bot/nlg.py, bot/outcomes.py), so
   `lean_nlg_request` sends the tracker's state without its events (`"events": null`,
   Rasa's own EventVerbosity.NONE); everything else in the request is as Rasa sends it.
+- The gateway sends the conversation's last customer texts in the metadata (`recent`, for
+  "asked the same again" in nlu_components/escalation_detector.py). Rasa keeps a message's
+  metadata in its stored event and decodes every event of the conversation again for each
+  new message, so those texts cost Rasa CPU on every later message of the conversation
+  (the full path's extra Rasa CPU in the bench). `forget_recent` drops them once the NLU
+  has read them; nothing after the NLU reads them.
 """
 
 from __future__ import annotations
@@ -75,6 +81,25 @@ def lean_nlg_request(
     }
 
 
+# The metadata keys only the NLU reads (bot/inbound.py sends them).
+NLU_ONLY_METADATA = ("recent",)
+
+
+def forget_recent(parse_message: Callable[..., Any]) -> Callable[..., Any]:
+    """`MessageProcessor.parse_message`, after which the message's metadata no longer holds
+    NLU_ONLY_METADATA: Rasa builds the stored UserUttered event from it afterwards."""
+
+    async def parse_then_forget(processor: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed = await parse_message(processor, message, *args, **kwargs)
+        metadata = getattr(message, "metadata", None)
+        if isinstance(metadata, dict) and any(key in metadata for key in NLU_ONLY_METADATA):
+            message.metadata = {k: v for k, v in metadata.items() if k not in NLU_ONLY_METADATA}
+        return parsed
+
+    parse_then_forget.forgets_recent = True  # type: ignore[attr-defined]
+    return parse_then_forget
+
+
 def install() -> None:
     """Rasa imports `validate` from jsonschema inside the functions that use it, and
     calls `nlg_request_format` by its module's name: replacing both before Rasa runs
@@ -84,6 +109,10 @@ def install() -> None:
     if not isinstance(jsonschema.validate, CachedSchemaValidation):
         jsonschema.validate = CachedSchemaValidation(jsonschema.validate)
     callback.nlg_request_format = lean_nlg_request
+    from rasa.core.processor import MessageProcessor
+
+    if not getattr(MessageProcessor.parse_message, "forgets_recent", False):
+        MessageProcessor.parse_message = forget_recent(MessageProcessor.parse_message)
 
 
 def main() -> None:

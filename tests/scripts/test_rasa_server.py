@@ -105,3 +105,35 @@ def test_nlg_requests_carry_what_the_gateway_reads_without_the_events(installed)
     assert "slots" in state
     full = rasa_server.json.dumps(tracker.current_state(callback.EventVerbosity.ALL))
     assert len(rasa_server.json.dumps(body)) * 10 < len(full)
+
+
+async def test_the_recent_texts_are_read_by_the_nlu_and_not_stored():
+    from rasa.core.channels.channel import UserMessage
+
+    seen = []
+
+    async def parse_message(processor, message, tracker=None, only_output_properties=True):
+        seen.append(dict(message.metadata or {}))  # what the NLU (escalation detector) reads
+        return {"text": message.text, "intent": {"name": "greet"}, "entities": []}
+
+    metadata = {"language": "nl", "message": 7, "recent": ["waar is mijn pakket?"]}
+    message = UserMessage("waar is mijn pakket??", metadata=metadata)
+    parsed = await rasa_server.forget_recent(parse_message)(object(), message, None)
+    assert parsed["intent"] == {"name": "greet"}
+    assert seen[0] == {"language": "nl", "message": 7, "recent": ["waar is mijn pakket?"]}
+    # What Rasa stores with the UserUttered event, and what /nlg and the actions read.
+    assert message.metadata == {"language": "nl", "message": 7}
+    assert metadata["recent"] == ["waar is mijn pakket?"], "the caller's dict is left alone"
+    bare = UserMessage("hallo", metadata=None)
+    await rasa_server.forget_recent(parse_message)(object(), bare, None)
+    assert bare.metadata is None
+
+
+def test_parse_message_is_wrapped_once(installed, monkeypatch):
+    from rasa.core.processor import MessageProcessor
+
+    monkeypatch.setattr(MessageProcessor, "parse_message", MessageProcessor.parse_message)
+    rasa_server.install()
+    wrapped = MessageProcessor.parse_message
+    rasa_server.install()
+    assert MessageProcessor.parse_message is wrapped and wrapped.forgets_recent
