@@ -28,6 +28,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot import migrations
 from bot.db_errors import translate_errors
+from bot.sqlite_driver import NAME as SQLITE_DRIVER
+from bot.sqlite_driver import register as register_sqlite_driver
 from tolk_core.sqlite import set_pragmas
 
 metadata = MetaData()
@@ -481,7 +483,9 @@ def utcnow() -> datetime:
 def async_url(url: str) -> str:
     """Accept the usual sync URLs (sqlite://, postgresql://) and pick the async driver."""
     parsed = make_url(url)
-    drivers = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+    # SQLite through aiosqlite with one trip to its thread per statement (bot/sqlite_driver.py).
+    register_sqlite_driver()
+    drivers = {"sqlite": f"sqlite+{SQLITE_DRIVER}", "postgresql": "postgresql+asyncpg"}
     backend = parsed.get_backend_name()
     if parsed.drivername in drivers:
         parsed = parsed.set(drivername=drivers[backend])
