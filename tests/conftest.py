@@ -51,7 +51,7 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
 
 
 if not RASA_ENVIRONMENT:
-    from tests.gateway_fixtures import client, fake_rasa, rasa_url, settings  # noqa: F401
+    from tests.gateway_fixtures import client, engine, fake_rasa, rasa_url, settings  # noqa: F401
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -3,14 +3,17 @@ Registered by tests/conftest.py in the gateway's environment only."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.appkeys import DELIVERY, GATEWAY, STORE
+from bot.db import create_engine, create_schema
 from bot.retry import Retrier
 from bot.settings import Settings
 
@@ -82,6 +85,15 @@ def fake_rasa() -> FakeRasa:
 async def rasa_url(aiohttp_server, fake_rasa) -> str:
     server = await aiohttp_server(fake_rasa.app())
     return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new SQLite bot database with the current schema."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
+    await create_schema(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

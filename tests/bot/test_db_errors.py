@@ -48,14 +48,6 @@ def locked(path: Path) -> Iterator[None]:
         holder.close()
 
 
-@pytest.fixture
-async def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
-
-
 async def test_a_locked_database_is_unavailable_and_nothing_is_lost(engine, tmp_path):
     store = Store(engine)
     with locked(tmp_path / "tolk.db"), pytest.raises(StoreUnavailable) as raised:

@@ -3,17 +3,9 @@
 import pytest
 from sqlalchemy import event, select
 
-from bot.db import create_engine, create_schema, messages
+from bot.db import messages
 from bot.outcomes import Outcomes
 from bot.store import Store
-
-
-@pytest.fixture
-async def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 def tracker(sender: str, seq: object, intent: str = "faq") -> dict:

@@ -13,14 +13,6 @@ from bot.errors import StoreConflict
 
 
 @pytest.fixture
-async def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    await create_schema(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
 def trips(monkeypatch) -> collections.Counter:
     """What is sent to aiosqlite's thread, by the name of the function run there."""
     counted: collections.Counter = collections.Counter()
