@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.changes import LocalChanges
-from bot.db import alerts, utcnow
+from bot.db import alerts, reading, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Alerts:
     async def after(self, alert_id: int, since: datetime, limit: int = 20) -> list[Alert]:
         """The newest `limit` alerts after `alert_id` and not older than `since`, oldest
         first: what a console that has seen up to `alert_id` has not shown yet."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(alerts)
                 .where(alerts.c.id > alert_id, alerts.c.created_at >= since)

@@ -23,11 +23,11 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot import migrations
-from bot.db_errors import translate_errors
+from bot.db_errors import drop_closed_connections, translate_errors
 from bot.sqlite_driver import NAME as SQLITE_DRIVER
 from bot.sqlite_driver import register as register_sqlite_driver
 from tolk_core.sqlite import set_pragmas
@@ -510,10 +510,23 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", set_pragmas)
     else:
-        engine = create_async_engine(url, future=True, pool_pre_ping=True)
+        engine = create_async_engine(url, future=True)
+        drop_closed_connections(engine)
     # The store boundary: driver errors become the domain's (bot/db_errors.py).
     translate_errors(engine)
     return engine
+
+
+@asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for statements that only read, like `engine.connect()` but with no
+    transaction on PostgreSQL: its BEGIN and ROLLBACK are two of the three round trips of
+    a one-statement read. Each statement still sees everything committed before it, as in
+    a READ COMMITTED transaction. (SQLite begins no transaction for a read anyway.)"""
+    async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 @asynccontextmanager

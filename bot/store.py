@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages, utcnow
+from bot.db import conversations, messages, reading, utcnow
 from bot.errors import Conflict
 from bot.errors import StoreUnavailable as StoreUnavailable  # where callers imported it from
 from bot.retry import RetryPolicy
@@ -92,7 +92,7 @@ class Store:
         self._retry = retry or RetryPolicy()
 
     async def ping(self) -> None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             await connection.execute(text("SELECT 1"))
 
     async def receive(
@@ -319,7 +319,7 @@ class Store:
 
     async def status(self, seq: int) -> str | None:
         """A customer message's status; None when it is gone (erased)."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await connection.scalar(select(messages.c.status).where(messages.c.id == seq))
 
     async def unanswered(self, conversation_id: int, *, upto: int | None = None) -> list[int]:
@@ -332,12 +332,12 @@ class Store:
         )
         if upto is not None:
             query = query.where(messages.c.id <= upto)
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return list(await connection.scalars(query.order_by(messages.c.id)))
 
     async def with_unanswered(self, now: datetime) -> list[int]:
         """Conversations with a message whose (re)try is due, longest waiting first."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(messages.c.conversation_id, func.min(messages.c.id).label("first"))
                 .where(
@@ -351,7 +351,7 @@ class Store:
             return [row.conversation_id for row in rows]
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await connection.scalar(
                 select(func.max(messages.c.created_at)).where(
                     messages.c.conversation_id == conversation_id, messages.c.author == "bot"
@@ -361,7 +361,7 @@ class Store:
     async def replies_to(self, conversation_id: int, seq: int) -> list[StoredMessage]:
         """What the bot answered customer message `seq`: once it has its answer, that
         answer (not the apology said while it waited); before, what it was told so far."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             status = await connection.scalar(select(messages.c.status).where(messages.c.id == seq))
             rows = (
                 await connection.execute(
@@ -387,7 +387,7 @@ class Store:
         return found
 
     async def conversation(self, sender: str) -> Conversation | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(conversations).where(conversations.c.sender == sender)
@@ -402,7 +402,7 @@ class Store:
         return await self._messages(conversation.id, after)
 
     async def _messages(self, conversation_id: int, after: int) -> list[StoredMessage]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(messages)
                 .where(messages.c.conversation_id == conversation_id, messages.c.id > after)
@@ -412,7 +412,7 @@ class Store:
 
     async def said(self, seq: int) -> Said | None:
         """Message `seq` as the surveys and incident notices read it, after Rasa answered."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(
@@ -435,7 +435,7 @@ class Store:
             .where(messages.c.conversation_id == conversation_id, messages.c.author == "bot")
             .scalar_subquery()
         )
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = (
                 await connection.execute(
                     select(messages, last_bot.label("last_bot_at"))
@@ -452,7 +452,7 @@ class Store:
     async def recent_customer_messages(
         self, conversation_id: int, count: int
     ) -> list[StoredMessage]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(messages)
                 .where(messages.c.conversation_id == conversation_id)
@@ -464,7 +464,7 @@ class Store:
 
     async def transcript(self, conversation_id: int, limit: int = 300) -> list[StoredMessage]:
         """The latest `limit` messages, oldest first."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(messages)
                 .where(messages.c.conversation_id == conversation_id)

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import console_sessions, utcnow
+from bot.db import console_sessions, reading, utcnow
 from bot.tls import came_over_tls
 
 COOKIE = "tolk_console"
@@ -60,7 +60,7 @@ class Sessions:
     async def find(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(console_sessions).where(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import agents, utcnow
+from bot.db import agents, reading, utcnow
 from bot.errors import Conflict, Forbidden, Rejected
 from bot.handoff.hours import ALWAYS, WorkingHours
 from tolk_core.language_names import NAMES
@@ -180,7 +180,7 @@ class AgentStore:
         return await self._one(agents.c.id == agent_id)
 
     async def login(self, name: str, password: str) -> Agent | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(select(agents).where(agents.c.name == name))).first()
         # An unknown name costs one scrypt run like a wrong password, so names cannot be
         # probed by timing; scrypt runs off the event loop.
@@ -189,7 +189,7 @@ class AgentStore:
         return _agent(row) if row is not None and matches else None
 
     async def all(self) -> list[Agent]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(select(agents).order_by(agents.c.id))
             return [_agent(row) for row in rows]
 
@@ -200,7 +200,7 @@ class AgentStore:
             )
 
     async def _one(self, condition) -> Agent | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(select(agents).where(condition))).first()
         return _agent(row) if row else None
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import agents, conversations, ticket_notes, tickets, utcnow
+from bot.db import agents, conversations, reading, ticket_notes, tickets, utcnow
 from bot.errors import Conflict
 
 OPEN = ("queued", "assigned")
@@ -158,12 +158,12 @@ class TicketStore:
         return await self.get(result.inserted_primary_key[0]), True
 
     async def get(self, ticket_id: int) -> Ticket | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(_query().where(tickets.c.id == ticket_id))).first()
         return _ticket(row) if row else None
 
     async def open_for(self, conversation_id: int) -> Ticket | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     _query()
@@ -177,7 +177,7 @@ class TicketStore:
     async def listed(self, status: str | None = None, resolved_limit: int = 50) -> list[Ticket]:
         """Open tickets (all of them) in queue order, then the latest resolved ones."""
         found: list[Ticket] = []
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             if status in (None, *OPEN):
                 wanted = OPEN if status is None else (status,)
                 rows = await connection.execute(_query().where(tickets.c.status.in_(wanted)))
@@ -196,7 +196,7 @@ class TicketStore:
         return found
 
     async def of_conversation(self, conversation_id: int) -> list[Ticket]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 _query().where(tickets.c.conversation_id == conversation_id).order_by(tickets.c.id)
             )
@@ -209,7 +209,7 @@ class TicketStore:
         return 1 + sum(key < ticket.queue_key() for key in keys)
 
     async def open_counts(self) -> dict[int, int]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(tickets.c.agent_id, func.count())
                 .where(tickets.c.status == "assigned")
@@ -219,7 +219,7 @@ class TicketStore:
 
     async def open_figures(self, now: datetime) -> OpenFigures:
         """Counted by the database: /metrics asks on every scrape, queues can be long."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             queued = await connection.execute(
                 select(tickets.c.language, func.count())
                 .where(tickets.c.status == "queued")
@@ -240,7 +240,7 @@ class TicketStore:
     async def sla_alerts_due(self, now: datetime) -> tuple[list[Ticket], list[Ticket]]:
         """(warnings, breaches) not yet alerted, for open tickets no agent has answered."""
         unanswered = and_(tickets.c.status.in_(OPEN), tickets.c.first_response_at.is_(None))
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             warnings = await connection.execute(
                 _query().where(
                     unanswered,
@@ -272,7 +272,7 @@ class TicketStore:
         return result.rowcount == 1
 
     async def recent_handling_times(self, limit: int = 20) -> list[timedelta]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(tickets.c.assigned_at, tickets.c.resolved_at)
                 .where(tickets.c.status == "resolved", tickets.c.assigned_at.is_not(None))
@@ -282,7 +282,7 @@ class TicketStore:
             return [resolved - assigned for assigned, resolved in rows if resolved > assigned]
 
     async def count_recent(self, intent: str, since: datetime) -> int:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await connection.scalar(
                 select(func.count()).where(
                     tickets.c.intent == intent, tickets.c.created_at >= since
@@ -361,7 +361,7 @@ class TicketStore:
         return {"id": result.inserted_primary_key[0], "text": text, "ts": _iso(now)}
 
     async def notes(self, ticket_id: int) -> list[dict]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(ticket_notes, agents.c.name)
                 .join(agents, agents.c.id == ticket_notes.c.agent_id)

@@ -14,6 +14,7 @@ from bot.db import (
     incident_texts,
     incidents,
     messages,
+    reading,
 )
 from bot.errors import Conflict, StoreConflict
 from bot.store import Conversation
@@ -118,14 +119,14 @@ class IncidentStore:
         return await self.get(incident_id)
 
     async def get(self, incident_id: int) -> Incident | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(select(incidents).where(incidents.c.id == incident_id))
             ).first()
         return None if row is None else _incident(row)
 
     async def open_for(self, intent: str) -> Incident | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(incidents).where(
@@ -139,13 +140,13 @@ class IncidentStore:
         query = select(incidents).order_by(incidents.c.id.desc()).limit(200)
         if status is not None:
             query = query.where(incidents.c.status == status)
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return [_incident(row) for row in await connection.execute(query)]
 
     async def told_counts(self, ids: list[int]) -> dict[int, int]:
         if not ids:
             return {}
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(incident_customers.c.incident_id, func.count())
                 .where(incident_customers.c.incident_id.in_(ids))
@@ -154,7 +155,7 @@ class IncidentStore:
             return {incident_id: count for incident_id, count in rows}
 
     async def texts(self, incident_id: int, kind: str) -> dict[str, str]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(incident_texts.c.language, incident_texts.c.text).where(
                     incident_texts.c.incident_id == incident_id, incident_texts.c.kind == kind
@@ -203,7 +204,7 @@ class IncidentStore:
             )
             .distinct()
         )
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(conversations)
                 .where(conversations.c.id.in_(asked))
@@ -213,7 +214,7 @@ class IncidentStore:
 
     async def told(self, incident_id: int) -> list[Told]:
         """Customers told of the incident and not yet told that it is fixed."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(conversations, incident_customers.c.language.label("told_in"))
                 .join(

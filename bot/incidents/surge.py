@@ -24,7 +24,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts import Alerts
-from bot.db import messages, surge_alerts, utcnow
+from bot.db import messages, reading, surge_alerts, utcnow
 from bot.errors import StoreConflict
 from bot.settings import Settings
 
@@ -94,7 +94,7 @@ class SurgeWatch:
 
     async def customers(self, intent: str, now: datetime) -> int:
         """Different conversations that asked about `intent` within the window."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await connection.scalar(
                 select(func.count(messages.c.conversation_id.distinct())).where(
                     messages.c.author == "customer",

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import messages, surveys, tickets, utcnow
+from bot.db import messages, reading, surveys, tickets, utcnow
 from bot.store import Said
 
 # A question still waiting for its answer ("why" is NPS's follow-up).
@@ -62,7 +62,7 @@ class SurveyStore:
             return result.inserted_primary_key[0]
 
     async def pending(self, conversation_id: int) -> Pending | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(surveys)
@@ -121,11 +121,11 @@ class SurveyStore:
         )
         if kind is not None:
             query = query.where(surveys.c.kind == kind)
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return bool(await connection.scalar(select(query)))
 
     async def ticket_since(self, conversation_id: int, since: datetime) -> bool:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return bool(
                 await connection.scalar(
                     select(
@@ -140,7 +140,7 @@ class SurveyStore:
     async def recent(self, conversation_id: int, limit: int = 500) -> list[Said]:
         """The conversation's latest messages, oldest first (the current session is among
         them unless it is longer than `limit`)."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(
                     messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer

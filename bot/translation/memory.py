@@ -21,7 +21,7 @@ from sqlalchemy import case, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db import translation_memory, translation_memory_uses, utcnow
+from bot.db import reading, translation_memory, translation_memory_uses, utcnow
 from bot.errors import Conflict, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class TranslationMemory:
         found: dict[str, tuple[str, str]] = {}
         hit_ids = []
         unlinked: list[int] = []
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             for row in await connection.execute(query):
                 text = by_hash[row.source_hash]
                 if text not in found:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages, tickets
+from bot.db import conversations, messages, reading, tickets
 from bot.metrics.query import Query
 
 # Below this the NLU was unsure. config.yml's fallback classifier (threshold 0.25) only
@@ -116,7 +116,7 @@ async def load_unanswered(
         selected = selected.where(conversations.c.channel == query.channel)
     found: dict[int, Item] = {}
     truncated = False
-    async with engine.connect() as connection:
+    async with reading(engine) as connection:
         rows = (await connection.execute(selected)).all()
         truncated = len(rows) > max_items
         for row in rows[:max_items]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot.db import conversations, create_engine, create_schema
+from bot.db import conversations, create_engine, create_schema, reading
 from bot.store import Store
+from tests.servers import postgres_database
 
 
 def old_database(path) -> str:
@@ -60,3 +62,34 @@ async def test_rest_conversations_get_their_channel_key_once(tmp_path):
         assert (await store.conversation("rest-telegram-5")).channel == "rest"
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_read_on_postgresql_opens_no_transaction_and_leaves_none_behind():
+    async with postgres_database() as url:
+        engine = create_engine(url)
+        await create_schema(engine)
+        sent: list[str] = []
+
+        def log_simple_queries(dbapi_connection, _record) -> None:
+            # asyncpg logs what it sends as simple queries: BEGIN, COMMIT, ROLLBACK.
+            dbapi_connection.driver_connection.add_query_logger(lambda q: sent.append(q.query))
+
+        event.listen(engine.sync_engine, "connect", log_simple_queries)
+        await engine.dispose()  # the connection create_schema left in the pool has no logger
+        try:
+            store = Store(engine)
+            received = await store.receive(sender="rest-anna", channel="rest", text="hi")
+            sent.clear()
+            async with reading(engine) as connection:
+                found = await connection.scalar(select(conversations.c.sender))
+            assert found == "rest-anna" and sent == []
+            # The same pooled connection is transactional again: a failed write leaves nothing.
+            with pytest.raises(RuntimeError):
+                async with engine.begin() as connection:
+                    await connection.execute(conversations.delete())
+                    raise RuntimeError("changed my mind")
+            assert [q.split()[0].rstrip(";") for q in sent] == ["BEGIN", "ROLLBACK"]
+            assert await store.conversation("rest-anna") == received.conversation
+        finally:
+            await engine.dispose()

@@ -20,6 +20,7 @@ from bot.db import create_engine, create_schema
 from bot.errors import Conflict, StoreUnavailable, Unavailable
 from bot.handoff.agents import AgentError, AgentStore
 from bot.store import Store
+from tests.servers import postgres_database
 from tolk_core.sqlite import set_pragmas
 
 
@@ -136,3 +137,38 @@ def test_an_operator_command_says_why_instead_of_a_traceback(
     error = capsys.readouterr().err
     assert error.startswith("agents: the message store is busy or unavailable")
     assert "Traceback" not in error
+
+
+async def _end_every_other_backend(url: str) -> None:
+    """What a PostgreSQL restart does to a pool: the server closes each connection."""
+    import asyncpg
+
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        for _ in range(500):  # the backends end within milliseconds; 5 s at most
+            if not await admin.fetchval(f"SELECT count(*) {others}"):
+                return
+            await asyncio.sleep(0.01)
+        pytest.fail("PostgreSQL did not end the backends within 5 s")
+    finally:
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_connections_postgresql_closed_are_replaced_before_anyone_uses_them():
+    async with postgres_database() as url:
+        engine = create_engine(url)
+        await create_schema(engine)
+        try:
+            store = Store(engine)
+            first = await store.receive(sender="rest-anna", channel="rest", text="hello")
+            await _end_every_other_backend(url)
+            await asyncio.sleep(0.05)  # the event loop reads the servers' goodbyes
+            # Neither a read nor a write sees the closed connections.
+            assert await store.conversation("rest-anna") == first.conversation
+            second = await store.receive(sender="rest-anna", channel="rest", text="again")
+            assert second.message_seq > first.message_seq
+        finally:
+            await engine.dispose()

@@ -43,7 +43,7 @@ from bot.channels.email.threads import Thread, ThreadStore
 from bot.channels.email.urls import check_address, parse_imap_url, parse_smtp_url
 from bot.continuation import Continued
 from bot.db import messages as messages_table
-from bot.db import utcnow
+from bot.db import reading, utcnow
 from bot.errors import Conflict, NotFound, Unavailable
 from bot.handoff.api import authenticate
 from bot.http_errors import BadRequest, json_error, read_json
@@ -235,7 +235,7 @@ class EmailChannel(Channel):
         return Received("stored")
 
     async def _stored(self, conversation_id: int, external_id: str) -> bool:
-        async with self._app[ENGINE].connect() as connection:
+        async with reading(self._app[ENGINE]) as connection:
             return bool(
                 await connection.scalar(
                     select(

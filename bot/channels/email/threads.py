@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.email.refs import new_reference
-from bot.db import email_mailboxes, email_threads, utcnow
+from bot.db import email_mailboxes, email_threads, reading, utcnow
 
 # At most this many mails a conversation's thread takes in per window (a mail loop that
 # slips past the auto-reply checks stops here), and sends per window.
@@ -106,7 +106,7 @@ class ThreadStore:
 
     async def mailbox(self, name: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, last UID stored) of a mailbox, if read before."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(email_mailboxes.c.uidvalidity, email_mailboxes.c.last_uid).where(
@@ -131,7 +131,7 @@ class ThreadStore:
                 )
 
     async def _one(self, condition) -> Thread | None:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (await connection.execute(select(email_threads).where(condition))).first()
         return _thread(row) if row else None
 

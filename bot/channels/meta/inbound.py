@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import meta_inbound, utcnow
+from bot.db import meta_inbound, reading, utcnow
 from bot.errors import Conflict
 
 
@@ -64,7 +64,7 @@ class InboundLog:
         return True
 
     async def pending(self, sender: str) -> list[Stored]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(meta_inbound)
                 .where(
@@ -79,7 +79,7 @@ class InboundLog:
             ]
 
     async def senders_with_pending(self) -> list[str]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(meta_inbound.c.sender)
                 .where(meta_inbound.c.channel == self.channel, meta_inbound.c.status == "received")
@@ -95,7 +95,7 @@ class InboundLog:
 
     async def last_from_customer(self, sender: str) -> datetime | None:
         """When the customer last wrote (or pressed a button): the window's start."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return await connection.scalar(
                 select(func.max(meta_inbound.c.sent_at)).where(
                     meta_inbound.c.channel == self.channel, meta_inbound.c.sender == sender

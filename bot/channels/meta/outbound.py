@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import meta_outbound, utcnow
+from bot.db import meta_outbound, reading, utcnow
 
 STATUSES = ("sending", "sent", "delivered", "read", "failed")
 # A callback never moves a message back (Meta may deliver "delivered" after "read").
@@ -69,7 +69,7 @@ class OutboundLog:
             return True
 
     async def of(self, sender: str) -> list[dict]:
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(meta_outbound)
                 .where(meta_outbound.c.channel == self.channel, meta_outbound.c.sender == sender)

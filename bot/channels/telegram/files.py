@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import messages, telegram_files, tickets, utcnow
+from bot.db import messages, reading, telegram_files, tickets, utcnow
 from bot.errors import Conflict
 
 
@@ -69,7 +69,7 @@ class FileLog:
 
     async def for_agent(self, file_id: str, agent_id: int) -> SharedFile | None:
         """The file if `agent_id` holds an assigned ticket of its conversation."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             row = (
                 await connection.execute(
                     select(telegram_files)
@@ -86,7 +86,7 @@ class FileLog:
 
     async def known(self, file_id: str) -> bool:
         """Whether any conversation sent this file (someone else's, then)."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             return bool(
                 await connection.scalar(select(exists().where(telegram_files.c.file_id == file_id)))
             )

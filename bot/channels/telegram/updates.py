@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import telegram_updates, utcnow
+from bot.db import reading, telegram_updates, utcnow
 from bot.errors import Conflict
 from bot.senders import conversation_key
 
@@ -96,7 +96,7 @@ class UpdateLog:
             if chat_id is None
             else telegram_updates.c.chat_id == chat_id
         )
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(telegram_updates)
                 .where(condition, telegram_updates.c.status == "received")
@@ -108,7 +108,7 @@ class UpdateLog:
 
     async def chats_with_pending(self) -> list[int | None]:
         """Chats with updates stored but not handled (e.g. the service stopped meanwhile)."""
-        async with self._engine.connect() as connection:
+        async with reading(self._engine) as connection:
             rows = await connection.execute(
                 select(telegram_updates.c.chat_id)
                 .where(telegram_updates.c.status == "received")
