@@ -19,6 +19,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import secrets
 import signal
 import socket
@@ -455,16 +456,43 @@ def stack_clock(stack: object) -> CpuClock | None:
     return clock
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now, all different, chosen by the kernel."""
-    sockets = [socket.socket() for _ in range(count)]
+def free_ports(count: int, *, width: int = 1) -> list[int]:
+    """`count` ports nothing is bound to now, each with the `width - 1` ports above it free
+    too (a scaled stack's second replica listens one above), no two blocks overlapping.
+
+    They come from below the kernel's ephemeral range: a port from there (what bind(0) and
+    every outgoing connection get) can go to another program, or to one of the stack's
+    own connections, in the half minute before the last process binds it."""
+    ceiling = min(_ephemeral_ports_start(), 65536)
+    floor = 10000 if ceiling > 12000 else 1024
+    chooser = random.Random()
+    found: list[int] = []
+    for _ in range(10000):
+        port = chooser.randrange(floor, ceiling - width)
+        block = range(port, port + width)
+        if any(abs(port - other) < width for other in found):
+            continue
+        if all(_bindable(each) for each in block):
+            found.append(port)
+            if len(found) == count:
+                return found
+    raise BenchError(f"no {count} free port(s) found between {floor} and {ceiling}")
+
+
+def _ephemeral_ports_start() -> int:
     try:
-        for each in sockets:
-            each.bind(("127.0.0.1", 0))
-        return [each.getsockname()[1] for each in sockets]
-    finally:
-        for each in sockets:
-            each.close()
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default; other systems start higher
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def bench_environment() -> dict[str, str]:
@@ -509,21 +537,10 @@ def make_scaled_stack(workdir: Path) -> StackLike:
             "(make services: postgresql://tolk:tolk@127.0.0.1:15433/tolk, "
             "redis://127.0.0.1:16380/0)"
         )
-    bot, rasa, actions = _pairs_of_free_ports(3)
+    bot, rasa, actions = free_ports(3, width=2)
     env = {**bench_environment(), "TOLK_DATABASE_URL": database, "TOLK_TRACKER_URL": database,
            "TOLK_REDIS_URL": redis}  # fmt: skip
     return Stack(Ports(rasa=rasa, actions=actions, bot=bot), workdir, env=env, replicas=2)
-
-
-def _pairs_of_free_ports(count: int) -> list[int]:
-    """`count` ports each free with the next one too (replica 2 listens one above)."""
-    found: list[int] = []
-    while len(found) < count:
-        port = free_ports(1)[0]
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port + 1)) != 0 and port + 1 not in found:
-                found.append(port)
-    return found
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -338,3 +339,33 @@ def test_the_scaled_bench_asks_for_postgresql_and_redis(monkeypatch, tmp_path) -
     monkeypatch.delenv("TOLK_DATABASE_URL", raising=False)
     with pytest.raises(BenchError, match="TOLK_DATABASE_URL=postgresql"):
         make_scaled_stack(tmp_path)
+
+
+# --- ports ------------------------------------------------------------------------------
+
+
+def test_ports_are_free_in_pairs_and_outside_the_kernels_ephemeral_range():
+    ports = full_bench.free_ports(3, width=2)
+    assert len(ports) == 3
+    assert all(port + 1 < full_bench._ephemeral_ports_start() for port in ports)
+    assert len({*ports, *(port + 1 for port in ports)}) == 6  # no two pairs overlap
+    for port in ports:
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", port))
+            second.bind(("127.0.0.1", port + 1))
+
+
+def test_a_port_with_a_taken_neighbour_is_passed_over(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        proposals = iter([busy - 1, busy + 10])
+
+        class Proposer:
+            def randrange(self, start: int, stop: int) -> int:
+                return next(proposals)
+
+        monkeypatch.setattr(full_bench.random, "Random", Proposer)
+        monkeypatch.setattr(full_bench, "_ephemeral_ports_start", lambda: 65536)
+        assert full_bench.free_ports(1, width=2) == [busy + 10]
