@@ -3,6 +3,7 @@ Registered by tests/conftest.py in the gateway's environment only."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,3 +119,16 @@ async def client(aiohttp_client, settings):
 def retrier_of(app: web.Application) -> Retrier:
     """The retry sweep as bot/app.py builds it, for tests that run it by hand."""
     return Retrier(app[GATEWAY], app[STORE], app[DELIVERY])
+
+
+async def settled(sent: list[dict], count: int, timeout: float) -> list[dict]:
+    """Wait until a stand-in server (Telegram, Meta's Graph API) took `count` messages, and
+    no more came after them; the bot sends after it answered the webhook's request."""
+    for _ in range(int(timeout / 0.02)):
+        if len(sent) >= count:
+            await asyncio.sleep(0.05)  # nothing more should follow; a miscount shows here
+            if len(sent) > count:
+                raise AssertionError(f"expected {count} sent messages, got {sent}")
+            return sent
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} sent messages, got {sent}")

@@ -1,11 +1,17 @@
-"""A database made by an older version is brought up to date at start, once."""
+"""The gateway's database (bot/db.py): an older database is brought up to date at start,
+once; on PostgreSQL, reads open no transaction and a steady message makes few round trips."""
 
 from __future__ import annotations
+
+from asyncio import selector_events
+from dataclasses import replace
 
 import pytest
 import sqlalchemy
 from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 
+from bot.app import create_app
 from bot.db import conversations, create_engine, create_schema, reading
 from bot.store import Store
 from tests.servers import postgres_database
@@ -93,3 +99,37 @@ async def test_a_read_on_postgresql_opens_no_transaction_and_leaves_none_behind(
             assert await store.conversation("rest-anna") == received.conversation
         finally:
             await engine.dispose()
+
+
+# Counted when the pre-ping went (40 before: three per checkout, and BEGIN and ROLLBACK
+# around every read). A new statement on every message's way shows here: fold it into one
+# that is already there, or raise the budget knowing what it costs.
+ROUND_TRIPS_PER_MESSAGE = 14
+
+
+@pytest.mark.postgres
+async def test_a_steady_message_makes_few_round_trips_to_postgresql(
+    aiohttp_client, settings, monkeypatch
+):
+    async with postgres_database() as url:
+        client = await aiohttp_client(create_app(replace(settings, database_url=url)))
+        port = make_url(url).port
+        sent = 0
+        write = selector_events._SelectorSocketTransport.write
+
+        def counted(transport, data) -> None:
+            nonlocal sent
+            peer = transport.get_extra_info("peername")
+            sent += bool(peer and peer[1] == port)
+            write(transport, data)
+
+        async def say(text: str) -> None:
+            response = await client.post("/api/v1/messages", json={"sender": "anna", "text": text})
+            assert response.status == 200, await response.text()
+
+        await say("hello")  # the conversation is new: its first message does more
+        await say("where is my order?")
+        monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", counted)
+        for _ in range(5):
+            await say("where is my order?")
+        assert sent / 5 <= ROUND_TRIPS_PER_MESSAGE

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from bot.app import create_app
 from bot.appkeys import ENGINE
 from bot.db import meta_inbound, meta_outbound
+from tests.gateway_fixtures import settled as settled_on
 from tests.graph_server import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -62,14 +63,7 @@ async def post(client, path: str, body: dict, secret: str | None = APP_SECRET, *
 
 async def settled(graph: FakeGraph, count: int, timeout: float = 8.0) -> list[dict]:
     """Wait until the stand-in took `count` messages (handling follows the 200)."""
-    for _ in range(int(timeout / 0.02)):
-        if len(graph.sent) >= count:
-            await asyncio.sleep(0.05)  # nothing more should follow; a miscount shows here
-            if len(graph.sent) > count:
-                raise AssertionError(f"expected {count} sent messages, got {graph.sent}")
-            return graph.sent
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} sent messages, got {graph.sent}")
+    return await settled_on(graph.sent, count, timeout)
 
 
 async def quiet(graph: FakeGraph, seconds: float = 0.3, timeout: float = 8.0) -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import create_app
 from bot.channels.telegram.channel import TELEGRAM
+from tests.gateway_fixtures import settled as settled_on
 from tests.telegram_server import FakeTelegram, serve
 from tests.translation_server import FakeLibreTranslate
 from tests.translation_server import serve as serve_translator
@@ -53,14 +54,7 @@ async def tg_client(aiohttp_client, aiohttp_server, settings, telegram, telegram
 
 async def settled(telegram: FakeTelegram, sent: int, timeout: float = 5.0) -> list[dict]:
     """Wait until the fake has `sent` messages (handling happens after the 200)."""
-    for _ in range(int(timeout / 0.02)):
-        if len(telegram.sent) >= sent:
-            await asyncio.sleep(0.05)  # nothing more should follow; a miscount shows here
-            if len(telegram.sent) > sent:
-                raise AssertionError(f"expected {sent} sent messages, got {telegram.sent}")
-            return telegram.sent
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {sent} sent messages, got {telegram.sent}")
+    return await settled_on(telegram.sent, sent, timeout)
 
 
 async def deliver(client, update: dict, secret: str | None = SECRET) -> int:
