@@ -530,6 +530,20 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @asynccontextmanager
+async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a write that is a single statement, which is atomic on its own: on
+    PostgreSQL with no transaction around it (no BEGIN and COMMIT round trips); on SQLite
+    in one as usual, committed on the way out. Writes that must hold together take
+    `engine.begin()`."""
+    if engine.dialect.name != "postgresql":
+        async with engine.begin() as connection:
+            yield connection
+        return
+    async with reading(engine) as connection:
+        yield connection
+
+
+@asynccontextmanager
 async def database(url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on an up-to-date schema for a command's run, disposed afterwards."""
     engine = create_engine(url)

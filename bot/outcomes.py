@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import ColumnElement, case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages
+from bot.db import conversations, messages, one_statement
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +120,11 @@ class Outcomes:
         values: dict = {"answer": _stronger_of(messages.c.answer, answer_kind(response))}
         if intent is not None:
             values.update(intent=intent, intent_confidence=confidence)
-        # One statement, not a read and a write: /nlg runs once or more per customer
-        # message, and every round trip to the database is on the message's way out.
+        # One statement, not a read and a write, and no transaction around it: /nlg runs
+        # once or more per customer message, and every round trip to the database is on
+        # the message's way out.
         of_this_conversation = select(conversations.c.id).where(conversations.c.sender == sender)
-        async with self._engine.begin() as connection:
+        async with one_statement(self._engine) as connection:
             await connection.execute(
                 update(messages)
                 .where(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages, reading, utcnow
+from bot.db import conversations, messages, one_statement, reading, utcnow
 from bot.errors import Conflict
 from bot.errors import StoreUnavailable as StoreUnavailable  # where callers imported it from
 from bot.retry import RetryPolicy
@@ -174,39 +174,35 @@ class Store:
     async def _conversation_for_update(
         self, connection, sender, channel, name, timezone, now
     ) -> Conversation:
+        # One UPDATE ... RETURNING, not a SELECT and an UPDATE: it takes the row (the order
+        # of this conversation's messages holds on it) and reads it in one round trip.
         row = (
-            await connection.execute(select(conversations).where(conversations.c.sender == sender))
-        ).first()
-        if row is None:
-            result = await connection.execute(
-                conversations.insert().values(
-                    sender=sender,
-                    channel=channel,
-                    customer_name=name,
-                    timezone=timezone,
-                    created_at=now,
+            await connection.execute(
+                update(conversations)
+                .where(conversations.c.sender == sender)
+                .values(
                     updated_at=now,
+                    customer_name=func.coalesce(name or None, conversations.c.customer_name),
+                    timezone=func.coalesce(timezone or None, conversations.c.timezone),
                 )
+                .returning(conversations)
             )
+        ).first()
+        if row is not None:
             return Conversation(
-                result.inserted_primary_key[0], sender, channel, None, name, timezone
+                row.id, row.sender, row.channel, row.language, row.customer_name, row.timezone
             )
-        values = {"updated_at": now}
-        if name and name != row.customer_name:
-            values["customer_name"] = name
-        if timezone and timezone != row.timezone:
-            values["timezone"] = timezone
-        await connection.execute(
-            update(conversations).where(conversations.c.id == row.id).values(**values)
+        result = await connection.execute(
+            conversations.insert().values(
+                sender=sender,
+                channel=channel,
+                customer_name=name,
+                timezone=timezone,
+                created_at=now,
+                updated_at=now,
+            )
         )
-        return Conversation(
-            row.id,
-            row.sender,
-            row.channel,
-            row.language,
-            name or row.customer_name,
-            timezone or row.timezone,
-        )
+        return Conversation(result.inserted_primary_key[0], sender, channel, None, name, timezone)
 
     async def set_language(self, conversation_id: int, message_seq: int, language: str) -> None:
         async with self._engine.begin() as connection:
@@ -220,7 +216,7 @@ class Store:
             )
 
     async def set_pivot(self, message_seq: int, pivot_text: str) -> None:
-        async with self._engine.begin() as connection:
+        async with one_statement(self._engine) as connection:
             await connection.execute(
                 update(messages).where(messages.c.id == message_seq).values(pivot_text=pivot_text)
             )

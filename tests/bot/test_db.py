@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.app import create_app
 from bot.db import conversations, create_engine, create_schema, reading
 from bot.store import Store
+from tests.gateway_fixtures import NLG_HEADERS
 from tests.servers import postgres_database
 
 
@@ -101,10 +102,13 @@ async def test_a_read_on_postgresql_opens_no_transaction_and_leaves_none_behind(
             await engine.dispose()
 
 
-# Counted when the pre-ping went (40 before: three per checkout, and BEGIN and ROLLBACK
-# around every read). A new statement on every message's way shows here: fold it into one
-# that is already there, or raise the budget knowing what it costs.
-ROUND_TRIPS_PER_MESSAGE = 14
+# A steady customer message on PostgreSQL: stored, read for what it needs, one /nlg
+# callback noted, answered. Counted at the socket: 47 while the pool pre-pinged (three per
+# checkout) and reads and one-statement writes had BEGIN and ROLLBACK or COMMIT around
+# them; 15 since (with a background sweep's falling in the window now and then). A new
+# statement on every message's way shows here: fold it into one that is already there,
+# or raise the budget knowing what it costs.
+ROUND_TRIPS_PER_MESSAGE = 16
 
 
 @pytest.mark.postgres
@@ -126,10 +130,16 @@ async def test_a_steady_message_makes_few_round_trips_to_postgresql(
         async def say(text: str) -> None:
             response = await client.post("/api/v1/messages", json={"sender": "anna", "text": text})
             assert response.status == 200, await response.text()
+            # Rasa's callback for its answer (the fake Rasa here makes none itself).
+            metadata = {"message": 1, "language": "en"}  # as the gateway sends it to Rasa
+            tracker = {"sender_id": "rest-anna", "latest_message": {"metadata": metadata}}
+            body = {"response": "utter_greet", "arguments": {}, "tracker": tracker}
+            response = await client.post("/nlg", json=body, headers=NLG_HEADERS)
+            assert response.status == 200, await response.text()
 
         await say("hello")  # the conversation is new: its first message does more
         await say("where is my order?")
         monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", counted)
         for _ in range(5):
             await say("where is my order?")
-        assert sent / 5 <= ROUND_TRIPS_PER_MESSAGE
+        assert sent / 5 <= ROUND_TRIPS_PER_MESSAGE, sent / 5
