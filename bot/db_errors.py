@@ -43,10 +43,11 @@ def drop_closed_connections(engine: AsyncEngine) -> None:
 
 def _closed_by_the_server(dbapi_connection, _record, _proxy) -> None:
     # Instead of the pool's pre-ping, which costs three round trips per checkout (BEGIN, ";",
-    # ROLLBACK: SQLAlchemy wraps it for pgbouncer), a third of a message's round trips in
-    # the bench. A connection PostgreSQL closed (a restart, a terminated backend) is already
-    # marked closed by asyncpg once the event loop has read the EOF; DisconnectionError
-    # has the pool drop it and connect again (up to three times) before the caller sees it.
+    # ROLLBACK: SQLAlchemy wraps it for pgbouncer), nearly half of a message's round
+    # trips when it was on (tests/bot/test_db.py counts them). A connection PostgreSQL
+    # closed (a restart, a terminated backend) is already marked closed by asyncpg once the
+    # event loop has read the EOF; DisconnectionError has the pool drop it and connect
+    # again (up to three times) before the caller sees it.
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("PostgreSQL closed this pooled connection")
 
