@@ -1,4 +1,4 @@
-"""The gateway's SQL schema and engine (SQLAlchemy 1.4, 2.0-style API, asyncio)."""
+"""The gateway's SQL schema and engine (SQLAlchemy 2, asyncio; the gateway's environment only)."""
 
 from __future__ import annotations
 
