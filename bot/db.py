@@ -524,7 +524,7 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     a one-statement read. Each statement still sees everything committed before it, as in
     a READ COMMITTED transaction. (SQLite begins no transaction for a read anyway.)"""
     async with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
@@ -539,7 +539,7 @@ async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         async with engine.begin() as connection:
             yield connection
         return
-    async with reading(engine) as connection:
+    async with reading(engine) as connection:  # the same connection, in autocommit
         yield connection
 
 

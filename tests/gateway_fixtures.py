@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot.appkeys import DELIVERY, GATEWAY, STORE
 from bot.db import create_engine, create_schema
 from bot.retry import Retrier
 from bot.settings import Settings
+from tests.servers import postgres_database
 
 # What Rasa sends to /nlg and operators send to the admin routes (tolk_core/internal_secrets.py).
 NLG_SECRET = "nlg-secret-for-the-tests"
@@ -95,6 +97,19 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await create_schema(engine)
     yield engine
     await engine.dispose()
+
+
+@asynccontextmanager
+async def postgres_engine() -> AsyncIterator[tuple[AsyncEngine, str]]:
+    """An engine on a new PostgreSQL bot database with the current schema (on the test
+    server, tests/servers.py), and that database's URL; disposed and dropped afterwards."""
+    async with postgres_database() as url:
+        engine = create_engine(url)
+        await create_schema(engine)
+        try:
+            yield engine, url
+        finally:
+            await engine.dispose()
 
 
 @pytest.fixture

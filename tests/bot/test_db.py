@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.app import create_app
 from bot.db import conversations, create_engine, create_schema, reading
 from bot.store import Store
-from tests.gateway_fixtures import NLG_HEADERS
+from tests.gateway_fixtures import NLG_HEADERS, postgres_engine
 from tests.servers import postgres_database
 
 
@@ -73,9 +73,7 @@ async def test_rest_conversations_get_their_channel_key_once(tmp_path):
 
 @pytest.mark.postgres
 async def test_a_read_on_postgresql_opens_no_transaction_and_leaves_none_behind():
-    async with postgres_database() as url:
-        engine = create_engine(url)
-        await create_schema(engine)
+    async with postgres_engine() as (engine, _url):
         sent: list[str] = []
 
         def log_simple_queries(dbapi_connection, _record) -> None:
@@ -84,22 +82,19 @@ async def test_a_read_on_postgresql_opens_no_transaction_and_leaves_none_behind(
 
         event.listen(engine.sync_engine, "connect", log_simple_queries)
         await engine.dispose()  # the connection create_schema left in the pool has no logger
-        try:
-            store = Store(engine)
-            received = await store.receive(sender="rest-anna", channel="rest", text="hi")
-            sent.clear()
-            async with reading(engine) as connection:
-                found = await connection.scalar(select(conversations.c.sender))
-            assert found == "rest-anna" and sent == []
-            # The same pooled connection is transactional again: a failed write leaves nothing.
-            with pytest.raises(RuntimeError):
-                async with engine.begin() as connection:
-                    await connection.execute(conversations.delete())
-                    raise RuntimeError("changed my mind")
-            assert [q.split()[0].rstrip(";") for q in sent] == ["BEGIN", "ROLLBACK"]
-            assert await store.conversation("rest-anna") == received.conversation
-        finally:
-            await engine.dispose()
+        store = Store(engine)
+        received = await store.receive(sender="rest-anna", channel="rest", text="hi")
+        sent.clear()
+        async with reading(engine) as connection:
+            found = await connection.scalar(select(conversations.c.sender))
+        assert found == "rest-anna" and sent == []
+        # The same pooled connection is transactional again: a failed write leaves nothing.
+        with pytest.raises(RuntimeError):
+            async with engine.begin() as connection:
+                await connection.execute(conversations.delete())
+                raise RuntimeError("changed my mind")
+        assert [q.split()[0].rstrip(";") for q in sent] == ["BEGIN", "ROLLBACK"]
+        assert await store.conversation("rest-anna") == received.conversation
 
 
 # A steady customer message on PostgreSQL: stored, read for what it needs, one /nlg

@@ -20,7 +20,7 @@ from bot.db import create_engine, create_schema
 from bot.errors import Conflict, StoreUnavailable, Unavailable
 from bot.handoff.agents import AgentError, AgentStore
 from bot.store import Store
-from tests.servers import postgres_database
+from tests.gateway_fixtures import postgres_engine
 from tolk_core.sqlite import set_pragmas
 
 
@@ -158,17 +158,12 @@ async def _end_every_other_backend(url: str) -> None:
 
 @pytest.mark.postgres
 async def test_connections_postgresql_closed_are_replaced_before_anyone_uses_them():
-    async with postgres_database() as url:
-        engine = create_engine(url)
-        await create_schema(engine)
-        try:
-            store = Store(engine)
-            first = await store.receive(sender="rest-anna", channel="rest", text="hello")
-            await _end_every_other_backend(url)
-            await asyncio.sleep(0.05)  # the event loop reads the servers' goodbyes
-            # Neither a read nor a write sees the closed connections.
-            assert await store.conversation("rest-anna") == first.conversation
-            second = await store.receive(sender="rest-anna", channel="rest", text="again")
-            assert second.message_seq > first.message_seq
-        finally:
-            await engine.dispose()
+    async with postgres_engine() as (engine, url):
+        store = Store(engine)
+        first = await store.receive(sender="rest-anna", channel="rest", text="hello")
+        await _end_every_other_backend(url)
+        await asyncio.sleep(0.05)  # the event loop reads the servers' goodbyes
+        # Neither a read nor a write sees the closed connections.
+        assert await store.conversation("rest-anna") == first.conversation
+        second = await store.receive(sender="rest-anna", channel="rest", text="again")
+        assert second.message_seq > first.message_seq

@@ -12,25 +12,19 @@ import pytest
 from bot.db import create_engine, create_schema
 from bot.leases import Leases
 from bot.periodic import Periodic
-from tests.servers import postgres_database
+from tests.gateway_fixtures import postgres_engine
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def engine(request, tmp_path) -> AsyncIterator:
-    async def made(url: str):
-        engine = create_engine(url)
-        await create_schema(engine)
-        return engine
-
     if request.param == "sqlite":
-        engine = await made(f"sqlite:///{tmp_path / 'tolk.db'}")
+        engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
+        await create_schema(engine)
         yield engine
         await engine.dispose()
         return
-    async with postgres_database() as url:
-        engine = await made(url)
+    async with postgres_engine() as (engine, _url):
         yield engine
-        await engine.dispose()
 
 
 class Clock:
