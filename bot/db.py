@@ -28,6 +28,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot import migrations
 from bot.db_errors import drop_closed_connections, translate_errors
+from bot.sqlite_driver import IN_THREAD, no_busy_wait
 from bot.sqlite_driver import NAME as SQLITE_DRIVER
 from bot.sqlite_driver import register as register_sqlite_driver
 from tolk_core.sqlite import set_pragmas
@@ -483,7 +484,7 @@ def utcnow() -> datetime:
 def async_url(url: str) -> str:
     """Accept the usual sync URLs (sqlite://, postgresql://) and pick the async driver."""
     parsed = make_url(url)
-    # SQLite through aiosqlite with one trip to its thread per statement (bot/sqlite_driver.py).
+    # SQLite through aiosqlite, its statements on the event loop (bot/sqlite_driver.py).
     register_sqlite_driver()
     drivers = {"sqlite": f"sqlite+{SQLITE_DRIVER}", "postgresql": "postgresql+asyncpg"}
     backend = parsed.get_backend_name()
@@ -503,12 +504,14 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(
             url,
             future=True,
-            connect_args={"timeout": 15},
             poolclass=AsyncAdaptedQueuePool,
             pool_size=5,
             max_overflow=10,
         )
         event.listen(engine.sync_engine, "connect", set_pragmas)
+        # The lock is waited for by the driver, which lets the event loop go on meanwhile
+        # (bot/sqlite_driver.py), not by SQLite with the busy timeout just set.
+        event.listen(engine.sync_engine, "connect", no_busy_wait)
     else:
         engine = create_async_engine(url, future=True)
         drop_closed_connections(engine)
@@ -518,14 +521,20 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 @asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def reading(engine: AsyncEngine, *, scans: bool = False) -> AsyncIterator[AsyncConnection]:
     """A connection for statements that only read, like `engine.connect()` but with no
     transaction on PostgreSQL: its BEGIN and ROLLBACK are two of the three round trips of
     a one-statement read. Each statement still sees everything committed before it, as in
-    a READ COMMITTED transaction. (SQLite begins no transaction for a read anyway.)"""
+    a READ COMMITTED transaction. (SQLite begins no transaction for a read anyway.)
+
+    `scans`: the statements may read a large part of a table (reports over weeks); on
+    SQLite they run in the connection's thread, not on the event loop, which other
+    requests need meanwhile (bot/sqlite_driver.py)."""
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
+        elif scans:
+            await connection.execution_options(**{IN_THREAD: True})
         yield connection
 
 

@@ -136,7 +136,7 @@ class Eraser:
         recent = select(messages.c.id).where(
             messages.c.conversation_id == conversations.c.id, messages.c.created_at >= before
         )
-        async with reading(self._engine) as connection:
+        async with reading(self._engine, scans=True) as connection:
             senders = list(
                 await connection.scalars(
                     select(conversations.c.sender).where(
@@ -219,7 +219,7 @@ class Eraser:
                     await connection.exec_driver_sql("PRAGMA secure_delete=ON")
                 deleted = (await connection.execute(statement(events))).rowcount
             if sqlite:
-                async with reading(engine) as connection:
+                async with reading(engine, scans=True) as connection:  # waits for readers
                     await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return deleted
         finally:
@@ -330,5 +330,5 @@ async def _scrub(engine: AsyncEngine) -> None:
     so that an erased customer cannot be read back from the files."""
     if engine.dialect.name != "sqlite":
         return  # PostgreSQL's VACUUM reclaims dead rows on its own schedule
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:  # waits for readers
         await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

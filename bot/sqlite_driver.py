@@ -12,6 +12,19 @@ Here a statement is one trip that creates, executes, fetches and closes the curs
 together, and commit or rollback take a trip only when a transaction is open. Everything
 else (errors, pool, pragmas) is aiosqlite's and SQLAlchemy's own.
 
+A statement runs on the event loop itself, not in the thread: sqlite3 answers the
+gateway's statements (a row by its key, a conversation's latest messages) in microseconds,
+far less than the hand-over to the thread and back, which the bench measured at about a
+tenth of the gateway's CPU per message. SQLite must then never wait for a lock inside a
+statement, which would stop the loop: connections are opened with a busy timeout of 0
+(`no_busy_wait`, bot/db.py), and a statement that finds the database locked (the action
+server or another of our connections writing) is tried again after a pause in which the
+loop goes on, for up to LOCK_WAIT_SECONDS, as long as the other processes wait. Commit and
+rollback still go to the thread (a commit may checkpoint the write-ahead log, which
+writes the database file), and so does every statement of a connection with the
+execution option IN_THREAD (`bot.db.reading(engine, scans=True)`: reports that read a
+large part of a table), with SQLite's own busy wait.
+
 The dialect is registered as `sqlite+tolk_aiosqlite` (bot/db.py picks it for sqlite://).
 It leans on aiosqlite's private `Connection._execute(fn, ...)` and `_conn`, which is why
 requirements/gateway.txt pins aiosqlite and tests/bot/test_sqlite_driver.py checks both.
@@ -19,8 +32,10 @@ requirements/gateway.txt pins aiosqlite and tests/bot/test_sqlite_driver.py chec
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -32,6 +47,15 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 
 NAME = "tolk_aiosqlite"
+
+# The execution option that sends a connection's statements to the SQLite thread.
+IN_THREAD = "tolk_sqlite_in_thread"
+# As long as the action server waits for a lock (tolk_core/sqlite.py: busy_timeout).
+LOCK_WAIT_SECONDS = 15.0
+# Between tries on a locked database: short, since our own transactions last about a
+# millisecond, then longer while the lock is held (at most one try per 20 ms).
+_FIRST_PAUSE = 0.0005
+_LONGEST_PAUSE = 0.02
 
 # (description, rowcount, lastrowid, rows, in_transaction) of one statement.
 Outcome = tuple[Any, int, int | None, list[Any], bool]
@@ -59,11 +83,55 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
+def _locked(error: sqlite3.OperationalError) -> bool:
+    """The database was locked by another connection (SQLITE_BUSY itself: not the
+    extended codes such as BUSY_SNAPSHOT, which trying again cannot cure)."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+
+
+async def _on_the_loop(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> Outcome:
+    """`_run` on the event loop; while the database is locked, pause and try again."""
+    pause, deadline = _FIRST_PAUSE, None
+    while True:
+        try:
+            return _run(connection, operation, parameters, many)
+        except sqlite3.OperationalError as error:
+            if not _locked(error):
+                raise
+            now = time.monotonic()
+            deadline = deadline or now + LOCK_WAIT_SECONDS
+            if now >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+def _waiting(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> Outcome:
+    """`_run` in the SQLite thread, where SQLite itself may wait for a lock."""
+    connection.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
+    try:
+        return _run(connection, operation, parameters, many)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+def no_busy_wait(dbapi_connection: Any, _record: Any = None) -> None:
+    """A "connect" listener after one that sets a busy timeout (tolk_core/sqlite.py): the
+    connection opened with none (OneTripDBAPI.connect), and keeps none."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
+
+
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor that exists in the SQLite thread only while its statement runs; what
     SQLAlchemy reads afterwards (description, rowcount, lastrowid, rows) is kept here."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_description", "_lastrowid", "_rowcount", "in_thread")
 
     def __init__(self, adapt_connection: OneTripConnection) -> None:
         self._adapt_connection = adapt_connection
@@ -74,6 +142,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description = None
         self._rowcount = -1
         self._lastrowid = None
+        self.in_thread = False  # set for each statement (OneTripDialect.do_execute)
 
     @property
     def description(self) -> Any:
@@ -101,11 +170,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _one_trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapt = self._adapt_connection
+        connection = self._connection
         async with adapt._execute_mutex:
             try:
-                outcome = await self._connection._execute(
-                    _run, self._connection._conn, operation, parameters, many
-                )
+                if self.in_thread:
+                    outcome = await connection._execute(
+                        _waiting, connection._conn, operation, parameters, many
+                    )
+                else:
+                    outcome = await _on_the_loop(connection._conn, operation, parameters, many)
             except BaseException:
                 # A failed statement may still have begun a transaction (sqlite3 begins
                 # one before the first write, which then breaks a constraint): roll back.
@@ -143,6 +216,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        # No busy wait inside SQLite, whatever the URL asks: statements run on the loop.
+        kw["timeout"] = 0
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)
 
@@ -154,6 +229,26 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
     @classmethod
     def import_dbapi(cls) -> OneTripDBAPI:
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+    def do_execute(self, cursor: Any, statement: Any, parameters: Any, context: Any = None) -> None:
+        _route(cursor, context)
+        super().do_execute(cursor, statement, parameters, context)
+
+    def do_execute_no_params(self, cursor: Any, statement: Any, context: Any = None) -> None:
+        _route(cursor, context)
+        super().do_execute_no_params(cursor, statement, context)
+
+    def do_executemany(
+        self, cursor: Any, statement: Any, parameters: Any, context: Any = None
+    ) -> None:
+        _route(cursor, context)
+        super().do_executemany(cursor, statement, parameters, context)
+
+
+def _route(cursor: Any, context: Any) -> None:
+    """Tell the cursor where its statement runs (a server-side cursor: in the thread)."""
+    if isinstance(cursor, OneTripCursor):
+        cursor.in_thread = bool(context is not None and context.execution_options.get(IN_THREAD))
 
 
 def register() -> None:

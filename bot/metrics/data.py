@@ -152,7 +152,7 @@ async def load_sessions(engine: AsyncEngine, query: Query, session_minutes: int)
         talked = talked.join(conversations, conversations.c.id == messages.c.conversation_id).where(
             conversations.c.channel == query.channel
         )
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:
         ids = list(await connection.scalars(talked))
         rows = (
             await connection.execute(
@@ -244,14 +244,14 @@ async def _tickets(connection, *where) -> list[TicketRow]:
 async def load_tickets(engine: AsyncEngine, query: Query, *, by: str = "created_at") -> list:
     """Tickets whose `by` moment (created_at, resolved_at) is in the period and slice."""
     moment = tickets.c[by]
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:
         found = await _tickets(connection, moment >= query.start, moment < query.end)
     return [t for t in found if query.wants(t.language, t.channel)]
 
 
 async def load_surveys(engine: AsyncEngine, query: Query) -> list[SurveyRow]:
     """Survey questions asked in the period, in the slice."""
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:
         rows = await connection.execute(
             select(
                 surveys.c.kind,
@@ -272,7 +272,7 @@ async def load_surveys(engine: AsyncEngine, query: Query) -> list[SurveyRow]:
 
 
 async def load_customer_messages(engine: AsyncEngine, query: Query) -> list[CustomerMessage]:
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:
         rows = await connection.execute(
             select(
                 messages.c.created_at,

@@ -116,7 +116,7 @@ async def load_unanswered(
         selected = selected.where(conversations.c.channel == query.channel)
     found: dict[int, Item] = {}
     truncated = False
-    async with reading(engine) as connection:
+    async with reading(engine, scans=True) as connection:
         rows = (await connection.execute(selected)).all()
         truncated = len(rows) > max_items
         for row in rows[:max_items]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-import bot.db
+import bot.sqlite_driver
 from bot import cli
 from bot.app import create_app
 from bot.channels.telegram.updates import UpdateLog
@@ -21,20 +21,12 @@ from bot.errors import Conflict, StoreUnavailable, Unavailable
 from bot.handoff.agents import AgentError, AgentStore
 from bot.store import Store
 from tests.gateway_fixtures import postgres_engine
-from tolk_core.sqlite import set_pragmas
 
 
 @pytest.fixture(autouse=True)
 def impatient(monkeypatch):
-    """The gateway waits up to 15 s for a lock (tolk_core/sqlite.py); these tests 50 ms."""
-
-    def pragmas(connection, record=None) -> None:
-        set_pragmas(connection, record)
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=50")
-        cursor.close()
-
-    monkeypatch.setattr(bot.db, "set_pragmas", pragmas)
+    """The gateway waits up to 15 s for a lock (bot/sqlite_driver.py); these tests 50 ms."""
+    monkeypatch.setattr(bot.sqlite_driver, "LOCK_WAIT_SECONDS", 0.05)
 
 
 @contextmanager
