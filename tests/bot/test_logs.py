@@ -149,3 +149,43 @@ def test_the_access_log_leaves_out_routine_successes(caplog, method, path, statu
     assert bool(caplog.records) is logged
     if logged:
         assert f"{method} {path}" in caplog.records[0].getMessage()
+
+
+async def test_an_access_line_names_the_route_not_the_customer(log_output):
+    """Built from the route's template, status, size and time: no key, query, address or
+    agent reaches it, and the Masker is not run on it."""
+    import aiohttp
+    from aiohttp import web
+
+    from bot.logs import AccessLog
+
+    async def conversation(request: web.Request) -> web.Response:
+        return web.json_response({"key": request.match_info["key"]})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/conversations/{key}", conversation)
+    # As `python -m bot serve` runs it (bot/cli.py: web.run_app(access_log_class=...)).
+    runner = web.AppRunner(app, access_log_class=AccessLog, access_log=logging.getLogger("a"))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with aiohttp.ClientSession(f"http://{host}:{port}") as session:
+            async with session.get(
+                "/api/v1/conversations/rest-ana@example.es?email=ana@example.es",
+                headers={"User-Agent": "Ana Jansen 0612345678", "Referer": "https://x.test/a"},
+            ) as response:
+                assert response.status == 200
+            async with session.get("/ana@example.es/0612345678") as missing:
+                assert missing.status == 404
+    finally:
+        await runner.cleanup()
+    lines = [line for line in log_output.getvalue().splitlines() if " a: " in line]
+    assert len(lines) == 2, lines
+    assert lines[0].endswith(" ms") and '"GET /api/v1/conversations/{key}" 200 ' in lines[0]
+    # An unknown path has no template: it is logged, redacted as every other line is.
+    assert '"GET /[email]/' in lines[1] and '" 404 ' in lines[1]
+    written = "\n".join(lines)
+    for personal in ("ana@example.es", "Ana Jansen", "0612345678", "x.test", "127.0.0.1"):
+        assert personal not in written
