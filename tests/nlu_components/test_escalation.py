@@ -146,3 +146,19 @@ def test_requests_for_a_person_do_not_teach_the_complaint_model():
     assert asking.request > 0.5 and asking.complaint < asking.request
     angry = classifier.probabilities("worst shop, a disgrace")
     assert angry.complaint > 0.5 and angry.request < angry.complaint
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("my card was charged twice", "en"),
+        ("er is dubbel afgeschreven voor dezelfde bestelling", "nl"),
+        ("از کارتم دوبار کسر شد", "fa"),
+        ("đơn này mình bị trừ 2 lần", "vi"),
+    ],
+)
+def test_a_calm_double_charge_is_not_a_sensitive_topic_in_our_lexicons(text, language):
+    """docs/intents.md: a double charge stated calmly is `payment_issue`, for the bot."""
+    policy = EscalationPolicy.load(Path(__file__).resolve().parents[2] / "data" / "escalation")
+    verdict = policy.assess(text, language, intent="payment_issue")
+    assert not verdict.escalate, verdict
