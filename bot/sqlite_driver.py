@@ -1,29 +1,27 @@
-"""SQLAlchemy's aiosqlite dialect with one trip to the SQLite thread per statement.
+"""SQLAlchemy's aiosqlite dialect with the statements run on the event loop.
 
 aiosqlite runs every sqlite3 call in the connection's own thread and hands the result
 back to the event loop: a queue put, a future, a wake-up of the loop through its
 self-pipe and two GIL hand-overs, each time. SQLAlchemy's adapter makes four such trips
 per statement (create the cursor, execute, fetch the rows, close the cursor) and one more
-to roll back every connection returned to the pool, even one that holds no transaction.
-Profiling the gateway under the bench put the hand-overs (queue puts and wake-ups of the
-loop) at about a quarter of its busy samples, 49 trips for one steady message; with
-one trip per statement the bench measured about 12% less gateway CPU per message.
-Here a statement is one trip that creates, executes, fetches and closes the cursor
-together, and commit or rollback take a trip only when a transaction is open. Everything
-else (errors, pool, pragmas) is aiosqlite's and SQLAlchemy's own.
+to roll back every connection returned to the pool, even one that holds no transaction:
+49 for one steady message, about a quarter of the gateway's busy samples under the bench.
 
-A statement runs on the event loop itself, not in the thread: sqlite3 answers the
-gateway's statements (a row by its key, a conversation's latest messages) in microseconds,
-far less than the hand-over to the thread and back, which the bench measured at about a
-tenth of the gateway's CPU per message. SQLite must then never wait for a lock inside a
-statement, which would stop the loop: connections are opened with a busy timeout of 0
-(`no_busy_wait`, bot/db.py), and a statement that finds the database locked (the action
-server or another of our connections writing) is tried again after a pause in which the
-loop goes on, for up to LOCK_WAIT_SECONDS, as long as the other processes wait. Commit and
-rollback still go to the thread (a commit may checkpoint the write-ahead log, which
-writes the database file), and so does every statement of a connection with the
-execution option IN_THREAD (`bot.db.reading(engine, scans=True)`: reports that read a
-large part of a table), with SQLite's own busy wait.
+Here a statement creates, executes, fetches and closes its cursor at once, on the event
+loop itself: sqlite3 answers the gateway's statements (a row by its key, a conversation's
+latest messages) in microseconds, less than one hand-over to the thread and back (the
+bench measured about a tenth less gateway CPU per message than with one trip per
+statement). SQLite must then never wait for a lock inside a statement, which would stop
+the loop: connections open with a busy timeout of 0 and keep it (`no_busy_wait`, after
+the shared pragmas), and a statement that finds the database locked (the action server
+or another of our connections writing) is tried again after a pause in which the loop
+goes on, for up to LOCK_WAIT_SECONDS, as long as the other processes wait.
+
+Still in the thread: commit and rollback, and only when a transaction is open (a commit
+may checkpoint the write-ahead log, which writes and syncs the database file); and every
+statement of a connection with the execution option IN_THREAD (`bot.db.reading(engine,
+scans=True)`: reports that read a large part of a table), with SQLite's own busy wait.
+Everything else (errors, pool, pragmas) is aiosqlite's and SQLAlchemy's own.
 
 The dialect is registered as `sqlite+tolk_aiosqlite` (bot/db.py picks it for sqlite://).
 It leans on aiosqlite's private `Connection._execute(fn, ...)` and `_conn`, which is why
@@ -62,7 +60,7 @@ Outcome = tuple[Any, int, int | None, list[Any], bool]
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """In the SQLite thread: the whole life of one cursor."""
+    """The whole life of one cursor (on the event loop, or in the SQLite thread)."""
     cursor = connection.cursor()
     try:
         if many:
@@ -128,8 +126,8 @@ def no_busy_wait(dbapi_connection: Any, _record: Any = None) -> None:
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A cursor that exists in the SQLite thread only while its statement runs; what
-    SQLAlchemy reads afterwards (description, rowcount, lastrowid, rows) is kept here."""
+    """A cursor that exists in sqlite3 only while its statement runs; what SQLAlchemy
+    reads afterwards (description, rowcount, lastrowid, rows) is kept here."""
 
     __slots__ = ("_description", "_lastrowid", "_rowcount", "in_thread")
 
