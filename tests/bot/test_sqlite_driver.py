@@ -8,6 +8,9 @@ import collections
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import aiosqlite.core
 import pytest
@@ -72,8 +75,11 @@ async def test_a_scan_runs_in_the_thread(engine, trips):
     assert trips == {"_waiting": 2}
 
 
-def hold_the_lock(path, seconds: float, holding: threading.Event) -> threading.Thread:
-    """Another process's write (the action server's): the lock for `seconds`."""
+@asynccontextmanager
+async def lock_held(path: Path, seconds: float) -> AsyncIterator[None]:
+    """Another process's write (the action server's) holding the lock for `seconds` from
+    entering; the lock is held when the block starts and released on its own."""
+    holding = threading.Event()
 
     def hold() -> None:
         other = sqlite3.connect(path, isolation_level=None)
@@ -83,60 +89,46 @@ def hold_the_lock(path, seconds: float, holding: threading.Event) -> threading.T
         other.execute("COMMIT")
         other.close()
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    return thread
-
-
-async def test_a_write_waits_for_the_lock_and_the_loop_goes_on(tmp_path):
-    path = tmp_path / "tolk.db"
-    engine = create_engine(f"sqlite:///{path}")
+    holder = threading.Thread(target=hold)
+    holder.start()
     try:
-        await create_schema(engine)
-        holding = threading.Event()
-        holder = hold_the_lock(path, 0.4, holding)
         await asyncio.to_thread(holding.wait)
-        ticks = 0
+        yield
+    finally:
+        await asyncio.to_thread(holder.join)
 
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
 
+async def test_a_write_waits_for_the_lock_and_the_loop_goes_on(engine, tmp_path):
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async with lock_held(tmp_path / "tolk.db", 0.4):
         ticking = asyncio.create_task(tick())
         started = time.monotonic()
         async with engine.begin() as connection:
             await connection.execute(insert(conversations).values(conversation("rest-a")))
         waited = time.monotonic() - started
         ticking.cancel()
-        await asyncio.to_thread(holder.join)
-        assert waited > 0.2, "the write waited for the other's commit"
-        # SQLite waiting inside the statement would have stopped the loop: no ticks.
-        assert ticks >= 10, f"the event loop ran {ticks} times in {waited:.2f} s"
-        async with reading(engine) as connection:
-            assert await connection.scalar(select(conversations.c.sender)) == "rest-a"
-    finally:
-        await engine.dispose()
+    assert waited > 0.2, "the write waited for the other's commit"
+    # SQLite waiting inside the statement would have stopped the loop: no ticks.
+    assert ticks >= 10, f"the event loop ran {ticks} times in {waited:.2f} s"
+    async with reading(engine) as connection:
+        assert await connection.scalar(select(conversations.c.sender)) == "rest-a"
 
 
-async def test_a_lock_held_past_the_wait_is_store_unavailable(tmp_path, monkeypatch):
+async def test_a_lock_held_past_the_wait_is_store_unavailable(engine, tmp_path, monkeypatch):
     monkeypatch.setattr(bot.sqlite_driver, "LOCK_WAIT_SECONDS", 0.1)
-    path = tmp_path / "tolk.db"
-    engine = create_engine(f"sqlite:///{path}")
-    try:
-        await create_schema(engine)
-        holding = threading.Event()
-        holder = hold_the_lock(path, 0.6, holding)
-        await asyncio.to_thread(holding.wait)
+    async with lock_held(tmp_path / "tolk.db", 0.6):
         started = time.monotonic()
         with pytest.raises(StoreUnavailable, match="locked"):
             async with engine.begin() as connection:
                 await connection.execute(insert(conversations).values(conversation("rest-a")))
         assert time.monotonic() - started < 0.4, "gave up after LOCK_WAIT_SECONDS"
-        await asyncio.to_thread(holder.join)
-    finally:
-        await engine.dispose()
 
 
 async def test_a_transaction_left_open_is_rolled_back(engine, trips):
