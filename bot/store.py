@@ -5,8 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, text, true, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import conversations, messages, one_statement, reading, utcnow
 from bot.errors import Conflict
@@ -18,6 +36,21 @@ from bot.senders import check_key
 # `not_before`, the lease of whoever answers it), `failed` waits for a retry (from its
 # `not_before`). Every other status is final. See bot/retry.py.
 UNANSWERED = ("received", "failed")
+
+# Whether an older customer message of the conversation is still unanswered, read by the
+# INSERT that stores the new one rather than by a statement of its own. Written out because
+# SQLAlchemy names RETURNING's columns without their table on SQLite, and a subquery over
+# the same table cannot then tell the two apart; `messages` in it is the row just inserted,
+# on both databases. (On PostgreSQL the INSERT starts after the conversation's row was
+# taken, so it sees every message stored before this one.)
+_OLDER_UNANSWERED = literal_column(
+    "EXISTS (SELECT 1 FROM messages AS older"
+    " WHERE older.conversation_id = messages.conversation_id AND older.id < messages.id"
+    " AND older.author = 'customer' AND older.status IN ("
+    + ", ".join(f"'{status}'" for status in UNANSWERED)
+    + "))",
+    Boolean,
+).label("behind")
 
 
 @dataclass(frozen=True)
@@ -127,36 +160,29 @@ class Store:
                     )
                     if existing is not None:
                         return Received(conversation, existing, duplicate=True)
-                result = await connection.execute(
-                    messages.insert().values(
-                        conversation_id=conversation.id,
-                        author="customer",
-                        text=text,
-                        language=conversation.language,
-                        external_id=external_id,
-                        # Claimed by this request from the start (bot/retry.py).
-                        status="received",
-                        attempts=1,
-                        not_before=now + self._retry.lease,
-                        created_at=now,
-                    )
-                )
-                seq = result.inserted_primary_key[0]
-                behind = await connection.scalar(
-                    select(
-                        exists().where(
-                            messages.c.conversation_id == conversation.id,
-                            messages.c.id < seq,
-                            messages.c.author == "customer",
-                            messages.c.status.in_(UNANSWERED),
+                stored = (
+                    await connection.execute(
+                        messages.insert()
+                        .values(
+                            conversation_id=conversation.id,
+                            author="customer",
+                            text=text,
+                            language=conversation.language,
+                            external_id=external_id,
+                            # Claimed by this request from the start (bot/retry.py).
+                            status="received",
+                            attempts=1,
+                            not_before=now + self._retry.lease,
+                            created_at=now,
                         )
+                        .returning(messages.c.id, _OLDER_UNANSWERED)
                     )
-                )
+                ).one()
                 return Received(
                     conversation,
-                    seq,
+                    stored.id,
                     duplicate=False,
-                    behind=bool(behind),
+                    behind=bool(stored.behind),
                     stored_language=conversation.language,
                 )
         except Conflict:
@@ -236,6 +262,13 @@ class Store:
         by another try, so that it is answered once; nor when a try fails for a message
         the customer was already told about (one apology per message, not one per retry).
         """
+        if status != "failed" and self._engine.dialect.name == "postgresql":
+            # One statement in place of BEGIN, UPDATE, INSERT and COMMIT: four round trips
+            # on every message's way become one.
+            async with one_statement(self._engine) as connection:
+                return await _finish_at_once(
+                    connection, conversation_id, message_seq, status, replies, language
+                )
         now = utcnow()
         async with self._engine.begin() as connection:
             # The conditional UPDATE first: it takes the row (the write lock on SQLite), so
@@ -499,6 +532,58 @@ class Store:
                 )
             )
             return result.inserted_primary_key[0]
+
+
+async def _finish_at_once(
+    connection: AsyncConnection,
+    conversation_id: int,
+    message_seq: int,
+    status: str,
+    replies: list[str],
+    language: str | None,
+) -> list[int]:
+    """Store.finish on PostgreSQL for a try that did not fail, as one statement: the
+    conditional UPDATE in a WITH, and the replies inserted only if it changed the row.
+
+    Two tries finishing together still answer once: the second one's UPDATE waits for the
+    first's row lock, then finds the status final and matches nothing, so it inserts
+    nothing.
+    """
+    done = (
+        update(messages)
+        .where(messages.c.id == message_seq, messages.c.status.in_(UNANSWERED))
+        .values(status=status, not_before=None)
+        .returning(messages.c.id)
+    )
+    if not replies:
+        await connection.execute(done)
+        return []
+    done = done.cte("done")
+    # The replies as one array parameter, not a VALUES list: the statement is the same
+    # whatever their number, so SQLAlchemy compiles it once and asyncpg prepares it once.
+    said = (
+        func.unnest(bindparam("replies", replies, type_=ARRAY(Text)))
+        .table_valued("text", with_ordinality="n")
+        .render_derived(name="said")
+    )
+    rows = (
+        select(
+            literal(conversation_id, Integer),
+            literal("bot", String),
+            said.c.text,
+            literal(language, String),
+            done.c.id,
+            literal(utcnow(), DateTime),
+        )
+        .select_from(done)
+        .join(said, true())
+        .order_by(said.c.n)  # the seqs in the order the replies are said
+    )
+    columns = ["conversation_id", "author", "text", "language", "reply_to", "created_at"]
+    result = await connection.execute(
+        messages.insert().from_select(columns, rows).returning(messages.c.id).add_cte(done)
+    )
+    return sorted(result.scalars().all())
 
 
 async def _insert_bot_messages(
