@@ -11,8 +11,19 @@ answered) read them.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
-from sqlalchemy import ColumnElement, case, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    Update,
+    bindparam,
+    case,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import conversations, messages, one_statement
@@ -83,6 +94,30 @@ def _stronger_of(stored: ColumnElement, new: str) -> ColumnElement:
     return case((stored.in_(better), stored), else_=literal(new))
 
 
+@cache
+def _recording(kind: str, *, with_intent: bool) -> Update:
+    """The UPDATE of Outcomes.record for an answer of `kind`, built once per shape: /nlg
+    runs for every reply, and building the statement cost more than running it."""
+    values: dict = {"answer": _stronger_of(messages.c.answer, kind)}
+    if with_intent:
+        values.update(
+            intent=bindparam("named", type_=String),
+            intent_confidence=bindparam("confidence", type_=Float),
+        )
+    of_this_conversation = select(conversations.c.id).where(
+        conversations.c.sender == bindparam("key")
+    )
+    return (
+        update(messages)
+        .where(
+            messages.c.id == bindparam("seq"),
+            messages.c.author == "customer",
+            messages.c.conversation_id.in_(of_this_conversation.scalar_subquery()),
+        )
+        .values(**values)
+    )
+
+
 def _object(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -117,20 +152,12 @@ class Outcomes:
         if not 0 < seq < _BIGGEST_ID:  # not one of ours, and beyond what the database holds
             return
         intent, confidence = intent_of(latest)
-        values: dict = {"answer": _stronger_of(messages.c.answer, answer_kind(response))}
-        if intent is not None:
-            values.update(intent=intent, intent_confidence=confidence)
         # One statement, not a read and a write, and no transaction around it: /nlg runs
         # once or more per customer message, and every round trip to the database is on
         # the message's way out.
-        of_this_conversation = select(conversations.c.id).where(conversations.c.sender == sender)
+        statement = _recording(answer_kind(response), with_intent=intent is not None)
+        parameters = {"seq": seq, "key": sender}
+        if intent is not None:
+            parameters.update(named=intent, confidence=confidence)
         async with one_statement(self._engine) as connection:
-            await connection.execute(
-                update(messages)
-                .where(
-                    messages.c.id == seq,
-                    messages.c.author == "customer",
-                    messages.c.conversation_id.in_(of_this_conversation.scalar_subquery()),
-                )
-                .values(**values)
-            )
+            await connection.execute(statement, parameters)

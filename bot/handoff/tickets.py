@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, conversations, reading, ticket_notes, tickets, utcnow
@@ -110,6 +110,15 @@ def _query():
     )
 
 
+# Asked for every customer message, so built once (see bot/store.py on why).
+_OPEN_FOR = (
+    _query()
+    .where(tickets.c.conversation_id == bindparam("conversation"))
+    .where(tickets.c.status.in_(OPEN))
+    .order_by(tickets.c.id.desc())
+)
+
+
 def _ticket(row) -> Ticket:
     return Ticket(
         id=row.id,
@@ -164,14 +173,7 @@ class TicketStore:
 
     async def open_for(self, conversation_id: int) -> Ticket | None:
         async with reading(self._engine) as connection:
-            row = (
-                await connection.execute(
-                    _query()
-                    .where(tickets.c.conversation_id == conversation_id)
-                    .where(tickets.c.status.in_(OPEN))
-                    .order_by(tickets.c.id.desc())
-                )
-            ).first()
+            row = (await connection.execute(_OPEN_FOR, {"conversation": conversation_id})).first()
         return _ticket(row) if row else None
 
     async def listed(self, status: str | None = None, resolved_limit: int = 50) -> list[Ticket]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import messages, reading, surveys, tickets, utcnow
@@ -13,6 +13,14 @@ from bot.store import Said
 
 # A question still waiting for its answer ("why" is NPS's follow-up).
 OPEN = ("asked", "why")
+
+# Asked for every customer message, so built once (see bot/store.py on why).
+_PENDING = (
+    select(surveys)
+    .where(surveys.c.conversation_id == bindparam("conversation"))
+    .where(surveys.c.status.in_(OPEN))
+    .order_by(surveys.c.id.desc())
+)
 
 
 @dataclass(frozen=True)
@@ -63,14 +71,7 @@ class SurveyStore:
 
     async def pending(self, conversation_id: int) -> Pending | None:
         async with reading(self._engine) as connection:
-            row = (
-                await connection.execute(
-                    select(surveys)
-                    .where(surveys.c.conversation_id == conversation_id)
-                    .where(surveys.c.status.in_(OPEN))
-                    .order_by(surveys.c.id.desc())
-                )
-            ).first()
+            row = (await connection.execute(_PENDING, {"conversation": conversation_id})).first()
         if row is None:
             return None
         return Pending(

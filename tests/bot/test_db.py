@@ -4,6 +4,7 @@ once; on PostgreSQL, reads open no transaction and a steady message makes few ro
 from __future__ import annotations
 
 from asyncio import selector_events
+from collections import defaultdict
 from dataclasses import replace
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
 from bot.app import create_app
+from bot.appkeys import ENGINE
 from bot.db import conversations, create_engine, create_schema, reading
 from bot.store import Store
 from tests.gateway_fixtures import NLG_HEADERS, postgres_engine
@@ -134,9 +136,21 @@ async def test_a_steady_message_makes_few_round_trips_to_postgresql(
             response = await client.post("/nlg", json=body, headers=NLG_HEADERS)
             assert response.status == 200, await response.text()
 
+        # Which statement objects ran: the ones on every message's way are built once
+        # (bot/store.py), since building one costs more CPU than running it.
+        # (Each statement is kept, so that no id is reused by a later one.)
+        invoked: defaultdict[str, list] = defaultdict(list)
+
+        def executing(connection, statement, *args) -> None:
+            if all(statement is not seen for seen in invoked[str(statement)]):
+                invoked[str(statement)].append(statement)
+
         await say("hello")  # the conversation is new: its first message does more
         await say("where is my order?")
         monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", counted)
+        event.listen(client.app[ENGINE].sync_engine, "before_execute", executing)
         for _ in range(5):
             await say("where is my order?")
         assert sent / 5 <= ROUND_TRIPS_PER_MESSAGE, sent / 5
+        built_again = [sql.split()[:4] for sql, objects in invoked.items() if len(objects) > 1]
+        assert len(invoked) >= 8 and not built_again, built_again
