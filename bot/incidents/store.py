@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import (
@@ -20,6 +20,11 @@ from bot.errors import Conflict, StoreConflict
 from bot.store import Conversation
 
 STATUSES = ("open", "closed")
+# Asked for every customer message about an intent that counts, so built once (see
+# bot/store.py on why).
+_OPEN_FOR = select(incidents).where(
+    incidents.c.intent == bindparam("about"), incidents.c.status == "open"
+)
 NOTICE, FIXED = "notice", "fixed"
 LEAD, MACHINE = "lead", "machine"
 
@@ -127,13 +132,7 @@ class IncidentStore:
 
     async def open_for(self, intent: str) -> Incident | None:
         async with reading(self._engine) as connection:
-            row = (
-                await connection.execute(
-                    select(incidents).where(
-                        incidents.c.intent == intent, incidents.c.status == "open"
-                    )
-                )
-            ).first()
+            row = (await connection.execute(_OPEN_FOR, {"about": intent})).first()
         return None if row is None else _incident(row)
 
     async def listed(self, status: str | None = None) -> list[Incident]:
