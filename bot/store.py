@@ -83,13 +83,13 @@ _ANSWER_ONCE = (
 _SAID = select(
     messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer
 ).where(messages.c.id == bindparam("seq"))
-_LAST_BOT_AT = (
-    select(func.max(messages.c.created_at))
-    .where(messages.c.conversation_id == bindparam("conversation"), messages.c.author == "bot")
-    .scalar_subquery()
+# When the bot last spoke in the conversation, alone (Store.last_bot_message_at) and
+# beside the latest customer messages (_CONTEXT).
+_LAST_BOT_AT = select(func.max(messages.c.created_at)).where(
+    messages.c.conversation_id == bindparam("conversation"), messages.c.author == "bot"
 )
 _CONTEXT = (
-    select(messages, _LAST_BOT_AT.label("last_bot_at"))
+    select(messages, _LAST_BOT_AT.scalar_subquery().label("last_bot_at"))
     .where(messages.c.conversation_id == bindparam("conversation"))
     .where(messages.c.author == "customer")
     .order_by(messages.c.id.desc())
@@ -460,11 +460,7 @@ class Store:
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:
         async with reading(self._engine) as connection:
-            return await connection.scalar(
-                select(func.max(messages.c.created_at)).where(
-                    messages.c.conversation_id == conversation_id, messages.c.author == "bot"
-                )
-            )
+            return await connection.scalar(_LAST_BOT_AT, {"conversation": conversation_id})
 
     async def replies_to(self, conversation_id: int, seq: int) -> list[StoredMessage]:
         """What the bot answered customer message `seq`: once it has its answer, that
