@@ -538,15 +538,9 @@ class Store:
     async def recent_customer_messages(
         self, conversation_id: int, count: int
     ) -> list[StoredMessage]:
-        async with reading(self._engine) as connection:
-            rows = await connection.execute(
-                select(messages)
-                .where(messages.c.conversation_id == conversation_id)
-                .where(messages.c.author == "customer")
-                .order_by(messages.c.id.desc())
-                .limit(count)
-            )
-            return [_stored(row) for row in reversed(rows.all())]
+        """The latest `count` customer messages, oldest first (context without the time)."""
+        recent, _ = await self.context(conversation_id, count)
+        return recent
 
     async def transcript(self, conversation_id: int, limit: int = 300) -> list[StoredMessage]:
         """The latest `limit` messages, oldest first."""

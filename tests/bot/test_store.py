@@ -89,3 +89,19 @@ async def test_finishing_without_replies_sets_the_outcome(store):
 
     assert await store.status(seq) == "unsupported"
     assert await store.replies_to(conversation, seq) == []
+
+
+async def test_context_is_the_latest_customer_messages_and_when_the_bot_last_spoke(store):
+    assert await store.context(1, 3) == ([], None)  # no such conversation yet
+
+    texts = ["hello", "where is my order?", "order 1234", "and my refund?"]
+    received = [await say(store, text) for text in texts]
+    conversation = received[0].conversation.id
+    assert (await store.context(conversation, 3))[1] is None  # the bot has not spoken
+
+    await store.finish(conversation, received[0].message_seq, "answered", ["hi"], "en")
+    recent, last_bot_at = await store.context(conversation, 3)
+
+    assert [m.text for m in recent] == texts[1:]  # oldest first, the bot's reply left out
+    assert last_bot_at == await store.last_bot_message_at(conversation) is not None
+    assert await store.recent_customer_messages(conversation, 3) == recent
