@@ -25,8 +25,9 @@ async def test_intent_accuracy_per_language_is_at_least_90_percent():
 
 # The blind set (tests/nlu/heldout_blind/, written without seeing the training data) is the
 # honest figure. Issue 11's goal is 0.90 in English and 0.97 per native language; this floor
-# is where the model stands now (0.955-0.982) and only ever moves up.
-BLIND_FLOOR = 0.95
+# is one message below where the model stands now (0.969-0.987: a change to the data moves a
+# language by one or two messages either way) and only ever moves up.
+BLIND_FLOOR = 0.96
 
 
 async def test_blind_accuracy_per_language_stays_above_the_floor():
