@@ -205,10 +205,10 @@ def _serve(settings: Settings) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.logs import AccessLog, configure_logging
+    from bot.logs import AccessLog, configure_logging, service_hosts
     from bot.translation.masking import Masker
 
-    configure_logging(Masker(settings.glossary))
+    configure_logging(Masker(settings.glossary), services=service_hosts(settings.service_urls()))
     print(
         f"Tolk bot service on http://{settings.host}:{settings.port}/ (web chat), "
         f"Rasa at {', '.join(settings.rasa_urls)}"

@@ -5,7 +5,10 @@ counts only). What could still carry it is redacted on the way out, in every rec
 every logger (`RedactingFilter`) and in the output of Rasa and the action server, which the
 stack launcher pipes through `redact_stream` into var/rasa.log and var/actions.log:
 - e-mail addresses, phone, card, IBAN and order numbers and URLs become their kind
-  ("[email]"), with the detection that masks text for the translator;
+  ("[email]"), with the detection that masks text for the translator; a URL of one of
+  our own services (the Rasa replicas, the action server, the databases, the translator,
+  the messaging APIs: `service_hosts`) keeps its origin, so an operator can tell which
+  replica is down, and loses its path and query ("http://rasa-2:5005/[path]");
 - the bound values SQLAlchemy prints with a failed statement (`[parameters: ...]`, the
   texts and names being written) are dropped;
 - conversation keys in URL paths (`/conversations/<key>/`), bot tokens in Telegram API
@@ -20,8 +23,9 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from aiohttp.web_log import AccessLogger
 from aiohttp.web_request import BaseRequest
@@ -64,6 +68,7 @@ _NOT_PERSONAL = re.compile(
     r"(?:/[A-Za-z0-9/._-]*)?(?![^\s\"'<>,;)])"
 )
 _SHAPED_LIKE = frozenset({"url", "phone", "order"})
+_URL_REST = re.compile(r"[^\s\"'<>,;)]*")
 # A record our own code built from parts that cannot hold personal data: RedactingFilter
 # lets it through as it is.
 CLEAN = "tolk_clean"
@@ -73,8 +78,9 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING}
 
 
-def redact(text: str, masker: Masker) -> str:
-    """`text` fit for a log: personal data, bound SQL values and tokens taken out."""
+def redact(text: str, masker: Masker, services: frozenset[str] = frozenset()) -> str:
+    """`text` fit for a log: personal data, bound SQL values and tokens taken out.
+    `services`: the host names of our own services (`service_hosts`)."""
     text = _SQL_PARAMETERS.sub("[parameters: redacted]", text[:MAX_TEXT])
     text = _TELEGRAM_TOKEN.sub("bot[token]", text)
     text = _BEARER.sub(r"\1[token]", text)
@@ -83,14 +89,49 @@ def redact(text: str, masker: Masker) -> str:
     pieces: list[str] = []
     position = 0
     for span in masker.find(text):
+        if span.start < position:  # inside a service's URL, already written
+            continue
         if span.kind not in _PERSONAL or (
             span.kind in _SHAPED_LIKE and _inside(span.start, span.end, keep)
         ):
             continue
-        pieces += (text[position : span.start], f"[{span.kind}]")
-        position = span.end
+        service = _service_origin(span.value, services) if span.kind == "url" else None
+        pieces += (text[position : span.start], service or f"[{span.kind}]")
+        # A service's URL goes whole, with what an earlier step masked inside its path.
+        position = _URL_REST.match(text, span.end).end() if service else span.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def service_hosts(urls: Iterable[str | None]) -> frozenset[str]:
+    """The host names in our own services' URLs (Settings.service_urls), for `redact`."""
+    hosts = set()
+    for url in urls:
+        try:
+            host = urlsplit(url or "").hostname
+        except ValueError:
+            continue
+        if host:
+            hosts.add(host.lower())
+    return frozenset(hosts)
+
+
+def _service_origin(url: str, services: frozenset[str]) -> str | None:
+    """`url` as a log keeps it when it points at one of our services: the scheme, host and
+    port, never a user, password, path or query, which can name a customer or hold a
+    token ("/conversations/<sender>/tracker", "?access_token=")."""
+    if not services:
+        return None
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+    if host not in services:
+        return None
+    origin = (f"{parts.scheme}://" if parts.scheme else "") + (f"[{host}]" if ":" in host else host)
+    origin += f":{port}" if port else ""
+    return origin + ("/[path]" if parts.path.strip("/") or parts.query else "")
 
 
 def _inside(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
@@ -163,31 +204,37 @@ class RedactingFilter(logging.Filter):
     """Redacts a record's message, exception and stack text (see the module docstring).
     On a handler it sees every record the handler writes, whichever logger made it."""
 
-    def __init__(self, masker: Masker) -> None:
+    def __init__(self, masker: Masker, services: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self._masker = masker
+        self._services = services
         self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, CLEAN, False):
             return True
         message = record.getMessage()
-        redacted = redact(message, self._masker)
+        redacted = redact(message, self._masker, self._services)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._masker)
+            record.exc_text = redact(record.exc_text, self._masker, self._services)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._masker)
+            record.stack_info = redact(record.stack_info, self._masker, self._services)
         return True
 
 
-def configure_logging(masker: Masker, level: int = logging.INFO, stream=None) -> None:
+def configure_logging(
+    masker: Masker,
+    level: int = logging.INFO,
+    stream=None,
+    services: frozenset[str] = frozenset(),
+) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(masker))
+    handler.addFilter(RedactingFilter(masker, services))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(max(quiet, level))

@@ -145,6 +145,24 @@ class Settings:
         """`rasa_url` as its replicas (from_env has checked and tidied each one)."""
         return tuple(url for url in self.rasa_url.split(",") if url)
 
+    def service_urls(self) -> tuple[str | None, ...]:
+        """Every URL of a service the gateway talks to, none of them a customer's: their
+        hosts stay readable in logs (bot/logs.py)."""
+        return (
+            *self.rasa_urls,
+            self.actions_url,
+            self.tracker_url,
+            self.database_url,
+            self.redis_url,
+            self.translator_url,
+            self.smtp_url,
+            self.imap_url,
+            self.telegram_api_base_url,
+            self.whatsapp_api_base_url,
+            self.messenger_api_base_url,
+            self.alert_webhook_url,
+        )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -12,7 +12,7 @@ from bot.channels.rest import MAX_NAME
 from bot.channels.telegram.outbound import split_text
 from bot.handoff.service import _EMAIL as FOLLOW_UP_EMAIL
 from bot.language import LanguageChooser
-from bot.logs import redact
+from bot.logs import redact, service_hosts
 from bot.settings import NATIVE_LANGUAGES
 from bot.surveys.parsing import read_answer
 from bot.translation.masking import Masked, Masker
@@ -23,6 +23,8 @@ from tolk_tools.hostile_text import warmed
 
 # Names the masker looks for in every text (profile names are customer input too).
 NAMES = ("Alex Smith", "Nguyễn Văn Đức")
+# Hosts as a deployment names its services; the hostile texts hold URLs on them too.
+SERVICES = service_hosts(["http://rasa-1:5005", "http://10.0.3.4:5055", "https://example.com"])
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ _FUNCTIONS: dict[str, Callable[[Readers, str], object]] = {
     "masking: unmask translator output": lambda r, t: r.masker.unmask(t, r.masked),
     "masking: redact": lambda r, t: r.masker.redact(t, NAMES),
     "logs: redact": lambda r, t: redact(t, r.masker),
+    "logs: redact, keeping our services' hosts": lambda r, t: redact(t, r.masker, SERVICES),
     "translator: cut into pieces": lambda r, t: translator_pieces(t, 500),
     "telegram: split": lambda r, t: split_text(t, 1000),
     "handoff: follow-up e-mail": lambda r, t: FOLLOW_UP_EMAIL.search(t),

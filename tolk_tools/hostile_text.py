@@ -35,6 +35,8 @@ UNITS = (
     "a.b@",
     "x@y.",
     "http://",
+    "http://rasa-1:5005/",  # a service's URL, kept whole (bot/logs.py)
+    "http://10.0.3.4:5055/a?b ",
     "www.",
     "x.com/",
     "localhost/",

@@ -17,7 +17,9 @@ from bot.logs import (
     quiet_environment,
     redact_line,
     redact_stream,
+    service_hosts,
 )
+from bot.settings import Settings
 from bot.translation.masking import Masker
 
 
@@ -122,6 +124,39 @@ def test_a_port_number_stays_readable():
     masker = Masker()
     assert redact_line("Rasa not reachable (port=5005)", masker) == "Rasa not reachable (port=5005)"
     assert "[order]" in redact_line("order 10001 port 5055", masker)
+
+
+def test_which_of_our_services_failed_stays_readable_and_nothing_else_does():
+    settings = Settings.from_env(
+        {
+            "TOLK_RASA_URL": "http://rasa-1:5005,http://rasa-2:5005",
+            "TOLK_DATABASE_URL": "postgresql://tolk:s3cret@tolk-db.internal:5432/tolk",
+        }
+    )
+    services = service_hosts(settings.service_urls())
+    assert {"rasa-1", "rasa-2", "tolk-db.internal", "graph.facebook.com"} <= services
+    stream = io.StringIO()
+    configure_logging(Masker(), stream=stream, services=services)
+    logger = logging.getLogger("tolk.test.services")
+    try:
+        logger.warning("Rasa replica %s refused the connection", "http://rasa-2:5005")
+        # Paths and queries can name a customer or carry a token, even on our services.
+        logger.warning("failed: http://rasa-1:5005/conversations/rest-anna/tracker?x=1")
+        logger.warning("failed: https://graph.facebook.com/v19.0/me/messages?access_token=EAAB")
+        logger.warning("PostgreSQL at %s:5432 went away", "http://tolk-db.internal")
+        # A look-alike host and a customer's own link are masked as before.
+        logger.warning("link: http://rasa-1.example.com/a and http://shop.example/x?m=ana@x.es")
+    finally:
+        logging.basicConfig(force=True)
+    lines = stream.getvalue().splitlines()
+
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "Rasa replica http://rasa-2:5005 refused the connection",
+        "failed: http://rasa-1:5005/[path]",
+        "failed: https://graph.facebook.com/[path]",
+        "PostgreSQL at http://tolk-db.internal:5432 went away",
+        "link: [url] and [url]",
+    ]
 
 
 @pytest.mark.parametrize(
