@@ -13,9 +13,11 @@ from tolk_core.nlu_data import nlu_examples
 LANGUAGES = ("en", "nl", "he", "fa", "vi")
 THRESHOLD = 0.85
 # The detector's own precision (anger, complaints and sensitive topics against calm messages
-# and calm problem reports, explicit requests left out). Issue 11's goal is 0.95; this floor
-# is where it stands now (0.89-1.00) and only ever moves up.
-DETECTED_PRECISION_FLOOR = 0.85
+# and calm problem reports, explicit requests left out), and the share of calm problem
+# reports ("my card was charged twice") the bot keeps instead of handing them to a person:
+# issue 11's goal, 0.95 (they stand at 0.97-1.00 and 1.00).
+DETECTED_PRECISION_FLOOR = 0.95
+PROBLEMS_KEPT_FLOOR = 0.95
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -53,6 +55,6 @@ async def test_escalation_precision_and_recall_per_language():
     alarms = {
         q.language: round(q.detected_precision, 2)
         for q in results
-        if q.detected_precision < DETECTED_PRECISION_FLOOR
+        if q.detected_precision < DETECTED_PRECISION_FLOOR or q.problems_kept < PROBLEMS_KEPT_FLOOR
     }
     assert alarms == {}, report(results)

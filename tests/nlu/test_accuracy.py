@@ -1,6 +1,7 @@
 """Intent accuracy on held-out utterances, per language, with the trained model.
 
-Fails below 90% in any native language. Run alone: `make nlu-eval`.
+The first set fails below 95% in any language, the blind set below issue 11's goal. Run
+alone: `make nlu-eval`.
 """
 
 import pytest
@@ -8,12 +9,13 @@ import pytest
 from tests.conftest import REPORTS
 from tests.nlu.heldout_eval import BLIND, MODEL, evaluate, report
 
-THRESHOLD = 0.90
+# Written with the training data, so easier than the blind set: 0.959-1.00 now.
+THRESHOLD = 0.95
 
 pytestmark = pytest.mark.nlu
 
 
-async def test_intent_accuracy_per_language_is_at_least_90_percent():
+async def test_intent_accuracy_per_language_is_at_least_95_percent():
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     results = await evaluate(MODEL)
@@ -24,13 +26,12 @@ async def test_intent_accuracy_per_language_is_at_least_90_percent():
 
 
 # The blind set (tests/nlu/heldout_blind/, written without seeing the training data) is the
-# honest figure. Issue 11's goal is 0.90 in English and 0.97 per native language; this floor
-# is one message below where the model stands now (0.969-0.987: a change to the data moves a
-# language by one or two messages either way) and only ever moves up.
-BLIND_FLOOR = 0.96
+# honest figure, held to issue 11's goal: 0.90 in English, 0.97 in every other language.
+# (They stand at 0.973-0.982; training is deterministic, so a fresh clone scores the same.)
+BLIND_GOAL = {"en": 0.90, "nl": 0.97, "he": 0.97, "fa": 0.97, "vi": 0.97}
 
 
-async def test_blind_accuracy_per_language_stays_above_the_floor():
+async def test_blind_accuracy_per_language_meets_the_goal():
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first")
     results = await evaluate(MODEL, BLIND)
@@ -38,5 +39,7 @@ async def test_blind_accuracy_per_language_stays_above_the_floor():
     table = report(results, misses=False)
     REPORTS.append("NLU intent accuracy on the blind set\n" + table)
     assert {r.language for r in results} == {"en", "nl", "he", "fa", "vi"}
-    below = {r.language: f"{r.accuracy:.1%}" for r in results if r.accuracy < BLIND_FLOOR}
+    below = {
+        r.language: f"{r.accuracy:.1%}" for r in results if r.accuracy < BLIND_GOAL[r.language]
+    }
     assert below == {}, table
