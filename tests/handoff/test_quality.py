@@ -53,7 +53,7 @@ async def test_escalation_precision_and_recall_per_language():
     }
     assert below == {}, report(results)
     alarms = {
-        q.language: round(q.detected_precision, 2)
+        q.language: (round(q.detected_precision, 2), round(q.problems_kept, 2))
         for q in results
         if q.detected_precision < DETECTED_PRECISION_FLOOR or q.problems_kept < PROBLEMS_KEPT_FLOOR
     }
