@@ -17,6 +17,7 @@ CHECK constraint only our own code can break, a value the driver cannot bind.
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
@@ -58,6 +59,17 @@ def translated(error: BaseException) -> TolkError | None:
         return None if _a_bug(error) else StoreConflict(_driver_text(error))
     if isinstance(error, OperationalError):
         return StoreUnavailable(_driver_text(error))
+    return None
+
+
+def translated_asyncpg(error: BaseException, *, closed: bool) -> TolkError | None:
+    """As `translated`, for an error asyncpg raised itself (bot/prepared.py runs the
+    statements on every message's way without SQLAlchemy). `closed`: the connection is
+    closed now, which SQLAlchemy counts as a disconnect whatever the error."""
+    if closed or isinstance(error, (OSError, asyncpg.PostgresConnectionError)):
+        return StoreUnavailable(str(error))  # dropped or refused
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return None if error.sqlstate in _BUG_STATES else StoreConflict(str(error))
     return None
 
 

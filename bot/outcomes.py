@@ -17,7 +17,6 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     String,
-    Update,
     bindparam,
     case,
     literal,
@@ -26,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import conversations, messages, one_statement
+from bot.db import conversations, messages
+from bot.prepared import Prepared, statements
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _stronger_of(stored: ColumnElement, new: str) -> ColumnElement:
 
 
 @cache
-def _recording(kind: str, *, with_intent: bool) -> Update:
+def _recording(kind: str, *, with_intent: bool) -> Prepared:
     """The UPDATE of Outcomes.record for an answer of `kind`, built once per shape: /nlg
     runs for every reply, and building the statement cost more than running it."""
     values: dict = {"answer": _stronger_of(messages.c.answer, kind)}
@@ -107,7 +107,7 @@ def _recording(kind: str, *, with_intent: bool) -> Update:
     of_this_conversation = select(conversations.c.id).where(
         conversations.c.sender == bindparam("key")
     )
-    return (
+    return Prepared(
         update(messages)
         .where(
             messages.c.id == bindparam("seq"),
@@ -159,5 +159,5 @@ class Outcomes:
         parameters = {"seq": seq, "key": sender}
         if intent is not None:
             parameters.update(named=intent, confidence=confidence)
-        async with one_statement(self._engine) as connection:
-            await connection.execute(statement, parameters)
+        async with statements(self._engine, writes="one") as run:
+            await run.rows(statement, parameters)

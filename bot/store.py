@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db import conversations, messages, one_statement, reading, utcnow
 from bot.errors import Conflict
 from bot.errors import StoreUnavailable as StoreUnavailable  # where callers imported it from
+from bot.prepared import Prepared, Statements, statements
 from bot.retry import RetryPolicy
 from bot.senders import check_key
 
@@ -58,7 +59,7 @@ _OLDER_UNANSWERED = literal_column(
 # 0.3-0.7 ms per statement on PostgreSQL, and a message runs eight or nine of them: built
 # once, the gateway's CPU per message fell by a fifth (README, "Configuration").
 # Parameters are named apart from the columns they set, as SQLAlchemy requires.
-_TOUCH_CONVERSATION = (
+_TOUCH_CONVERSATION = Prepared(
     update(conversations)
     .where(conversations.c.sender == bindparam("key"))
     .values(
@@ -68,27 +69,50 @@ _TOUCH_CONVERSATION = (
     )
     .returning(conversations)
 )
-# A messaging app's id for the message, which a redelivery repeats.
-_BY_EXTERNAL_ID = select(messages.c.id).where(
-    messages.c.conversation_id == bindparam("conversation"),
-    messages.c.external_id == bindparam("external"),
+_NEW_CONVERSATION = Prepared(
+    conversations.insert().returning(conversations.c.id),
+    columns=["sender", "channel", "customer_name", "timezone", "created_at", "updated_at"],
 )
-_STORE_CUSTOMER_MESSAGE = messages.insert().returning(messages.c.id, _OLDER_UNANSWERED)
+# A messaging app's id for the message, which a redelivery repeats.
+_BY_EXTERNAL_ID = Prepared(
+    select(messages.c.id).where(
+        messages.c.conversation_id == bindparam("conversation"),
+        messages.c.external_id == bindparam("external"),
+    )
+)
+_STORE_CUSTOMER_MESSAGE = Prepared(
+    messages.insert().returning(messages.c.id, _OLDER_UNANSWERED),
+    columns=[
+        "conversation_id",
+        "author",
+        "text",
+        "language",
+        "external_id",
+        "status",
+        "attempts",
+        "not_before",
+        "created_at",
+    ],
+)
 # The conditional UPDATE that answers a message once (Store.finish).
 _ANSWER_ONCE = (
     update(messages)
     .where(messages.c.id == bindparam("seq"), messages.c.status.in_(UNANSWERED))
     .values(status=bindparam("outcome", type_=String), not_before=None)
 )
-_SAID = select(
-    messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer
-).where(messages.c.id == bindparam("seq"))
+_ANSWER_ONCE_ALONE = Prepared(_ANSWER_ONCE)
+_SAID = Prepared(
+    select(messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer).where(
+        messages.c.id == bindparam("seq")
+    )
+)
 # When the bot last spoke in the conversation, alone (Store.last_bot_message_at) and
 # beside the latest customer messages (_CONTEXT).
 _LAST_BOT_AT = select(func.max(messages.c.created_at)).where(
     messages.c.conversation_id == bindparam("conversation"), messages.c.author == "bot"
 )
-_CONTEXT = (
+_LAST_BOT_AT_ALONE = Prepared(_LAST_BOT_AT)
+_CONTEXT = Prepared(
     select(messages, _LAST_BOT_AT.scalar_subquery().label("last_bot_at"))
     .where(messages.c.conversation_id == bindparam("conversation"))
     .where(messages.c.author == "customer")
@@ -130,7 +154,7 @@ def _finish_with_replies() -> Insert:
     return messages.insert().from_select(columns, rows).returning(messages.c.id).add_cte(done)
 
 
-_FINISH_WITH_REPLIES = _finish_with_replies()
+_FINISH_WITH_REPLIES = Prepared(_finish_with_replies())
 
 
 @dataclass(frozen=True)
@@ -227,34 +251,32 @@ class Store:
         check_key(sender, channel)
         now = utcnow()
         try:
-            async with self._engine.begin() as connection:
+            async with statements(self._engine, writes="several") as run:
                 conversation = await self._conversation_for_update(
-                    connection, sender, channel, customer_name, timezone, now
+                    run, sender, channel, customer_name, timezone, now
                 )
                 if external_id is not None:
-                    existing = await connection.scalar(
+                    existing = await run.scalar(
                         _BY_EXTERNAL_ID,
                         {"conversation": conversation.id, "external": external_id},
                     )
                     if existing is not None:
                         return Received(conversation, existing, duplicate=True)
-                stored = (
-                    await connection.execute(
-                        _STORE_CUSTOMER_MESSAGE,
-                        {
-                            "conversation_id": conversation.id,
-                            "author": "customer",
-                            "text": text,
-                            "language": conversation.language,
-                            "external_id": external_id,
-                            # Claimed by this request from the start (bot/retry.py).
-                            "status": "received",
-                            "attempts": 1,
-                            "not_before": now + self._retry.lease,
-                            "created_at": now,
-                        },
-                    )
-                ).one()
+                stored = await run.first(
+                    _STORE_CUSTOMER_MESSAGE,
+                    {
+                        "conversation_id": conversation.id,
+                        "author": "customer",
+                        "text": text,
+                        "language": conversation.language,
+                        "external_id": external_id,
+                        # Claimed by this request from the start (bot/retry.py).
+                        "status": "received",
+                        "attempts": 1,
+                        "not_before": now + self._retry.lease,
+                        "created_at": now,
+                    },
+                )
                 return Received(
                     conversation,
                     stored.id,
@@ -275,31 +297,30 @@ class Store:
             )
 
     async def _conversation_for_update(
-        self, connection, sender, channel, name, timezone, now
+        self, run: Statements, sender, channel, name, timezone, now
     ) -> Conversation:
         # One UPDATE ... RETURNING, not a SELECT and an UPDATE: it takes the row (the order
         # of this conversation's messages holds on it) and reads it in one round trip.
-        row = (
-            await connection.execute(
-                _TOUCH_CONVERSATION,
-                {"key": sender, "at": now, "name": name or None, "zone": timezone or None},
-            )
-        ).first()
+        row = await run.first(
+            _TOUCH_CONVERSATION,
+            {"key": sender, "at": now, "name": name or None, "zone": timezone or None},
+        )
         if row is not None:
             return Conversation(
                 row.id, row.sender, row.channel, row.language, row.customer_name, row.timezone
             )
-        result = await connection.execute(
-            conversations.insert().values(
-                sender=sender,
-                channel=channel,
-                customer_name=name,
-                timezone=timezone,
-                created_at=now,
-                updated_at=now,
-            )
+        created = await run.scalar(
+            _NEW_CONVERSATION,
+            {
+                "sender": sender,
+                "channel": channel,
+                "customer_name": name,
+                "timezone": timezone,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        return Conversation(result.inserted_primary_key[0], sender, channel, None, name, timezone)
+        return Conversation(created, sender, channel, None, name, timezone)
 
     async def set_language(self, conversation_id: int, message_seq: int, language: str) -> None:
         async with self._engine.begin() as connection:
@@ -337,11 +358,11 @@ class Store:
         if status != "failed" and self._engine.dialect.name == "postgresql":
             # One statement in place of BEGIN, UPDATE, INSERT and COMMIT: four round trips
             # on every message's way become one.
-            async with one_statement(self._engine) as connection:
+            async with statements(self._engine, writes="one") as run:
                 if not replies:
-                    await connection.execute(_ANSWER_ONCE, answered)
+                    await run.rows(_ANSWER_ONCE_ALONE, answered)
                     return []
-                result = await connection.execute(
+                said = await run.rows(
                     _FINISH_WITH_REPLIES,
                     {
                         **answered,
@@ -351,7 +372,7 @@ class Store:
                         "at": utcnow(),
                     },
                 )
-                return sorted(result.scalars().all())
+                return sorted(row.id for row in said)
         now = utcnow()
         async with self._engine.begin() as connection:
             # The conditional UPDATE first: it takes the row (the write lock on SQLite), so
@@ -459,8 +480,8 @@ class Store:
             return [row.conversation_id for row in rows]
 
     async def last_bot_message_at(self, conversation_id: int) -> datetime | None:
-        async with reading(self._engine) as connection:
-            return await connection.scalar(_LAST_BOT_AT, {"conversation": conversation_id})
+        async with statements(self._engine) as run:
+            return await run.scalar(_LAST_BOT_AT_ALONE, {"conversation": conversation_id})
 
     async def replies_to(self, conversation_id: int, seq: int) -> list[StoredMessage]:
         """What the bot answered customer message `seq`: once it has its answer, that
@@ -516,8 +537,8 @@ class Store:
 
     async def said(self, seq: int) -> Said | None:
         """Message `seq` as the surveys and incident notices read it, after Rasa answered."""
-        async with reading(self._engine) as connection:
-            row = (await connection.execute(_SAID, {"seq": seq})).first()
+        async with statements(self._engine) as run:
+            row = await run.first(_SAID, {"seq": seq})
         return Said(*row) if row else None
 
     async def context(
@@ -525,12 +546,8 @@ class Store:
     ) -> tuple[list[StoredMessage], datetime | None]:
         """The latest `count` customer messages (oldest first) and when the bot last spoke,
         in one statement: the gateway needs both for every message."""
-        async with reading(self._engine) as connection:
-            rows = (
-                await connection.execute(
-                    _CONTEXT, {"conversation": conversation_id, "count": count}
-                )
-            ).all()
+        async with statements(self._engine) as run:
+            rows = await run.rows(_CONTEXT, {"conversation": conversation_id, "count": count})
         if not rows:
             return [], await self.last_bot_message_at(conversation_id)
         return [_stored(row) for row in reversed(rows)], rows[0].last_bot_at

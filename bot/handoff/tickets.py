@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import agents, conversations, reading, ticket_notes, tickets, utcnow
 from bot.errors import Conflict
+from bot.prepared import Prepared, statements
 
 OPEN = ("queued", "assigned")
 STATUSES = ("queued", "assigned", "resolved")
@@ -111,7 +112,7 @@ def _query():
 
 
 # Asked for every customer message, so built once (see bot/store.py on why).
-_OPEN_FOR = (
+_OPEN_FOR = Prepared(
     _query()
     .where(tickets.c.conversation_id == bindparam("conversation"))
     .where(tickets.c.status.in_(OPEN))
@@ -172,8 +173,8 @@ class TicketStore:
         return _ticket(row) if row else None
 
     async def open_for(self, conversation_id: int) -> Ticket | None:
-        async with reading(self._engine) as connection:
-            row = (await connection.execute(_OPEN_FOR, {"conversation": conversation_id})).first()
+        async with statements(self._engine) as run:
+            row = await run.first(_OPEN_FOR, {"conversation": conversation_id})
         return _ticket(row) if row else None
 
     async def listed(self, status: str | None = None, resolved_limit: int = 50) -> list[Ticket]:

@@ -17,13 +17,14 @@ from bot.db import (
     reading,
 )
 from bot.errors import Conflict, StoreConflict
+from bot.prepared import Prepared, statements
 from bot.store import Conversation
 
 STATUSES = ("open", "closed")
 # Asked for every customer message about an intent that counts, so built once (see
 # bot/store.py on why).
-_OPEN_FOR = select(incidents).where(
-    incidents.c.intent == bindparam("about"), incidents.c.status == "open"
+_OPEN_FOR = Prepared(
+    select(incidents).where(incidents.c.intent == bindparam("about"), incidents.c.status == "open")
 )
 NOTICE, FIXED = "notice", "fixed"
 LEAD, MACHINE = "lead", "machine"
@@ -131,8 +132,8 @@ class IncidentStore:
         return None if row is None else _incident(row)
 
     async def open_for(self, intent: str) -> Incident | None:
-        async with reading(self._engine) as connection:
-            row = (await connection.execute(_OPEN_FOR, {"about": intent})).first()
+        async with statements(self._engine) as run:
+            row = await run.first(_OPEN_FOR, {"about": intent})
         return None if row is None else _incident(row)
 
     async def listed(self, status: str | None = None) -> list[Incident]:

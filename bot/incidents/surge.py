@@ -24,8 +24,9 @@ from sqlalchemy import DateTime, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts import Alerts
-from bot.db import messages, reading, surge_alerts, utcnow
+from bot.db import messages, surge_alerts, utcnow
 from bot.errors import StoreConflict
+from bot.prepared import Prepared, statements
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,12 @@ def counts(intent: str | None) -> bool:
 _LOOK_AGAIN = timedelta(seconds=30)
 # Counted after every customer message about an intent that counts, so built once (see
 # bot/store.py on why).
-_CUSTOMERS = select(func.count(messages.c.conversation_id.distinct())).where(
-    messages.c.author == "customer",
-    messages.c.intent == bindparam("about"),
-    messages.c.created_at >= bindparam("since", type_=DateTime),
+_CUSTOMERS = Prepared(
+    select(func.count(messages.c.conversation_id.distinct())).where(
+        messages.c.author == "customer",
+        messages.c.intent == bindparam("about"),
+        messages.c.created_at >= bindparam("since", type_=DateTime),
+    )
 )
 
 
@@ -101,8 +104,8 @@ class SurgeWatch:
 
     async def customers(self, intent: str, now: datetime) -> int:
         """Different conversations that asked about `intent` within the window."""
-        async with reading(self._engine) as connection:
-            return await connection.scalar(
+        async with statements(self._engine) as run:
+            return await run.scalar(
                 _CUSTOMERS, {"about": intent, "since": now - self.policy.window}
             )
 

@@ -5,21 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import DateTime, Integer, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db import messages, reading, surveys, tickets, utcnow
+from bot.db import messages, surveys, tickets, utcnow
+from bot.prepared import Prepared, statements
 from bot.store import Said
 
 # A question still waiting for its answer ("why" is NPS's follow-up).
 OPEN = ("asked", "why")
 
 # Asked for every customer message, so built once (see bot/store.py on why).
-_PENDING = (
+_PENDING = Prepared(
     select(surveys)
     .where(surveys.c.conversation_id == bindparam("conversation"))
     .where(surveys.c.status.in_(OPEN))
     .order_by(surveys.c.id.desc())
+)
+# Read after an account answer and at the end of a conversation, which is often.
+_RECENT = Prepared(
+    select(messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer)
+    .where(messages.c.conversation_id == bindparam("conversation"))
+    .order_by(messages.c.id.desc())
+    .limit(bindparam("count", type_=Integer))
+)
+_ASKED_SINCE = exists().where(
+    surveys.c.conversation_id == bindparam("conversation"),
+    surveys.c.asked_at >= bindparam("since", type_=DateTime),
+)
+_ANY_ASKED_SINCE = Prepared(select(_ASKED_SINCE))
+_KIND_ASKED_SINCE = Prepared(select(_ASKED_SINCE.where(surveys.c.kind == bindparam("kind"))))
+_TICKET_SINCE = Prepared(
+    select(
+        exists().where(
+            tickets.c.conversation_id == bindparam("conversation"),
+            tickets.c.created_at >= bindparam("since", type_=DateTime),
+        )
+    )
 )
 
 
@@ -70,8 +92,8 @@ class SurveyStore:
             return result.inserted_primary_key[0]
 
     async def pending(self, conversation_id: int) -> Pending | None:
-        async with reading(self._engine) as connection:
-            row = (await connection.execute(_PENDING, {"conversation": conversation_id})).first()
+        async with statements(self._engine) as run:
+            row = await run.first(_PENDING, {"conversation": conversation_id})
         if row is None:
             return None
         return Pending(
@@ -117,37 +139,21 @@ class SurveyStore:
     async def asked_since(
         self, conversation_id: int, since: datetime, kind: str | None = None
     ) -> bool:
-        query = exists().where(
-            surveys.c.conversation_id == conversation_id, surveys.c.asked_at >= since
-        )
-        if kind is not None:
-            query = query.where(surveys.c.kind == kind)
-        async with reading(self._engine) as connection:
-            return bool(await connection.scalar(select(query)))
+        parameters = {"conversation": conversation_id, "since": since}
+        async with statements(self._engine) as run:
+            if kind is None:
+                return bool(await run.scalar(_ANY_ASKED_SINCE, parameters))
+            return bool(await run.scalar(_KIND_ASKED_SINCE, {**parameters, "kind": kind}))
 
     async def ticket_since(self, conversation_id: int, since: datetime) -> bool:
-        async with reading(self._engine) as connection:
+        async with statements(self._engine) as run:
             return bool(
-                await connection.scalar(
-                    select(
-                        exists().where(
-                            tickets.c.conversation_id == conversation_id,
-                            tickets.c.created_at >= since,
-                        )
-                    )
-                )
+                await run.scalar(_TICKET_SINCE, {"conversation": conversation_id, "since": since})
             )
 
     async def recent(self, conversation_id: int, limit: int = 500) -> list[Said]:
         """The conversation's latest messages, oldest first (the current session is among
         them unless it is longer than `limit`)."""
-        async with reading(self._engine) as connection:
-            rows = await connection.execute(
-                select(
-                    messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer
-                )
-                .where(messages.c.conversation_id == conversation_id)
-                .order_by(messages.c.id.desc())
-                .limit(limit)
-            )
-            return [Said(*row) for row in reversed(rows.all())]
+        async with statements(self._engine) as run:
+            rows = await run.rows(_RECENT, {"conversation": conversation_id, "count": limit})
+        return [Said(*row) for row in reversed(rows)]

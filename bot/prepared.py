@@ -1,0 +1,212 @@
+"""The statements on every message's way, run on PostgreSQL by asyncpg itself.
+
+SQLAlchemy spends 0.2-0.3 ms of CPU on each statement it runs on asyncpg (a Connection
+and its execution options, an execution context, a greenlet, result objects), against
+0.02-0.07 ms for asyncpg's own work: two fifths of the gateway's CPU per message on the
+scaled profile (py-spy, 2026-12-07). So the dozen statements every message runs are
+still written once, with SQLAlchemy, and compiled once; on PostgreSQL they run on the
+asyncpg connection of a connection taken from the engine's own pool (the same pool, the
+same check at checkout, bot/db_errors.py) and their errors become the domain's here; on
+SQLite they run through SQLAlchemy as every other statement does.
+
+Only statements whose columns need no conversion in Python are taken: asyncpg returns
+integers, strings, booleans, floats and naive timestamps as they are. A statement with a column
+SQLAlchemy would convert is refused when first compiled, not run wrongly. Parameters go
+through SQLAlchemy's conversions, where their type has one.
+
+Rows answer as SQLAlchemy's do: `row.id`, `row[0]`, `Said(*row)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+import asyncpg
+from sqlalchemy import Boolean, DateTime, Float, Integer, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
+from sqlalchemy.types import TypeEngine
+from sqlalchemy.util import greenlet_spawn
+
+from bot.db import one_statement, reading
+from bot.db_errors import translated_asyncpg
+from bot.errors import StoreUnavailable
+
+T = TypeVar("T")
+
+
+class Row(asyncpg.Record):
+    """An asyncpg row that also answers `row.column`, as SQLAlchemy's rows do."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in the order of $1, $2, ...
+    defaults: Mapping[str, Any]  # values the statement carries (literals, IN lists)
+    # SQLAlchemy's own conversions of parameters, where a type has one (an ARRAY's: to a list)
+    converting: Mapping[str, Callable[[Any], Any]]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        values = [params[name] if name in params else self.defaults[name] for name in self.names]
+        if self.converting:
+            for at, name in enumerate(self.names):
+                if name in self.converting and values[at] is not None:
+                    values[at] = self.converting[name](values[at])
+        return values
+
+
+class Prepared:
+    """A statement built once, with named parameters.
+
+    `columns`: for an INSERT, the columns its parameters give (SQLAlchemy compiles an
+    INSERT for the keys it is given)."""
+
+    def __init__(self, statement: Executable, *, columns: Iterable[str] | None = None) -> None:
+        self.statement = statement
+        self._columns = list(columns) if columns is not None else None
+        self._postgresql: _Compiled | None = None
+
+    def for_postgresql(self, dialect: Dialect) -> _Compiled:
+        if self._postgresql is None:
+            self._postgresql = self._compile(dialect)
+        return self._postgresql
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=self._columns)
+        for column in compiled._result_columns:
+            if not _as_asyncpg_returns_it(column[3]):
+                raise TypeError(f"column {column[0]!r} needs converting; run it through SQLAlchemy")
+        # The IN lists of literals (status IN ('received', 'failed')) are expanded here,
+        # once; their length never changes. Parameters without a value yet stand in as None.
+        placeholders = {name: None for name, bind in compiled.binds.items() if bind.required}
+        expanded = compiled.construct_expanded_state(placeholders, escape_names=False)
+        names = tuple(expanded.positiontup or ())
+        defaults = {
+            name: value for name, value in expanded.parameters.items() if name not in placeholders
+        }
+        converting = {
+            name: processor
+            for name, processor in compiled._bind_processors.items()
+            if processor is not None and name in names
+        }
+        return _Compiled(expanded.statement, names, defaults, converting)
+
+
+def _as_asyncpg_returns_it(kind: TypeEngine) -> bool:
+    if isinstance(kind, Float):
+        return not kind.asdecimal  # a double precision column comes as a float
+    if isinstance(kind, DateTime):
+        return not kind.timezone  # we store naive UTC (bot/db.utcnow)
+    return isinstance(kind, (Integer, String, Boolean))
+
+
+class Statements(Protocol):
+    """Runs prepared statements on one connection."""
+
+    async def rows(self, statement: Prepared, params: Mapping[str, Any] = ...) -> Sequence[Any]: ...
+
+    async def first(self, statement: Prepared, params: Mapping[str, Any] = ...) -> Any | None: ...
+
+    async def scalar(self, statement: Prepared, params: Mapping[str, Any] = ...) -> Any: ...
+
+
+class _OnAsyncpg:
+    def __init__(self, connection: asyncpg.Connection, dialect: Dialect) -> None:
+        self._connection = connection
+        self._dialect = dialect
+
+    async def rows(self, statement: Prepared, params: Mapping[str, Any] = {}) -> list[Row]:
+        compiled = statement.for_postgresql(self._dialect)
+        fetched = self._connection.fetch(
+            compiled.sql, *compiled.arguments(params), record_class=Row
+        )
+        return await _translating(fetched, self._connection)
+
+    async def first(self, statement: Prepared, params: Mapping[str, Any] = {}) -> Row | None:
+        found = await self.rows(statement, params)
+        return found[0] if found else None
+
+    async def scalar(self, statement: Prepared, params: Mapping[str, Any] = {}) -> Any:
+        row = await self.first(statement, params)
+        return None if row is None else row[0]
+
+
+class _OnSqlalchemy:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def rows(self, statement: Prepared, params: Mapping[str, Any] = {}) -> Sequence[Any]:
+        result = await self._connection.execute(statement.statement, dict(params))
+        return result.all() if result.returns_rows else []  # an UPDATE without RETURNING
+
+    async def first(self, statement: Prepared, params: Mapping[str, Any] = {}) -> Any | None:
+        return (await self._connection.execute(statement.statement, dict(params))).first()
+
+    async def scalar(self, statement: Prepared, params: Mapping[str, Any] = {}) -> Any:
+        return await self._connection.scalar(statement.statement, dict(params))
+
+
+@asynccontextmanager
+async def statements(
+    engine: AsyncEngine, *, writes: Literal["none", "one", "several"] = "none"
+) -> AsyncIterator[Statements]:
+    """A connection to run prepared statements on.
+
+    `writes`: "none" for reads, "one" for a single write (atomic on its own), "several"
+    for writes that must hold together (a transaction). As bot.db.reading, one_statement
+    and engine.begin: on PostgreSQL reads and a single write run with no transaction
+    around them."""
+    if engine.dialect.name != "postgresql":
+        opened = {"none": reading, "one": one_statement}.get(writes)
+        async with opened(engine) if opened else engine.begin() as connection:
+            yield _OnSqlalchemy(connection)
+        return
+    try:
+        pooled = await engine.raw_connection()
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # no connection to be had: refused, the pool exhausted
+        raise StoreUnavailable(f"no database connection: {error}") from error
+    connection = pooled.driver_connection
+    try:
+        if writes == "several":
+            transaction = connection.transaction()
+            await _translating(transaction.start(), connection)
+            try:
+                yield _OnAsyncpg(connection, engine.dialect)
+            except BaseException:
+                await _translating(transaction.rollback(), connection)
+                raise
+            await _translating(transaction.commit(), connection)
+        else:
+            yield _OnAsyncpg(connection, engine.dialect)
+    except BaseException as error:
+        if not isinstance(error, Exception) or connection.is_in_transaction():
+            # Cancelled in the middle of a statement, or a rollback that failed: the pool
+            # must not hand this connection out again.
+            pooled.invalidate()
+        raise
+    finally:
+        # The pool may close the connection (one over its size): that awaits, in a greenlet.
+        await greenlet_spawn(pooled.close)
+
+
+async def _translating(step: Awaitable[T], connection: asyncpg.Connection) -> T:
+    """Await asyncpg's `step`, its errors translated as SQLAlchemy's are (bot/db_errors.py)."""
+    try:
+        return await step
+    except Exception as error:
+        raise translated_asyncpg(error, closed=connection.is_closed()) or error from error
