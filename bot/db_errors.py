@@ -17,6 +17,8 @@ CHECK constraint only our own code can break, a value the driver cannot bind.
 
 from __future__ import annotations
 
+import sqlite3
+
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, ExceptionContext
@@ -70,6 +72,15 @@ def translated_asyncpg(error: BaseException, *, closed: bool) -> TolkError | Non
         return StoreUnavailable(str(error))  # dropped or refused
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
         return None if error.sqlstate in _BUG_STATES else StoreConflict(str(error))
+    return None
+
+
+def translated_sqlite3(error: BaseException) -> TolkError | None:
+    """As `translated`, for an error sqlite3 raised itself (bot/prepared.py)."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return None if str(error).startswith(_BUGS) else StoreConflict(str(error))
+    if isinstance(error, sqlite3.OperationalError):
+        return StoreUnavailable(str(error))  # locked for too long, or unreadable
     return None
 
 

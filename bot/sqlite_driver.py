@@ -34,6 +34,7 @@ import asyncio
 import collections
 import sqlite3
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -115,6 +116,24 @@ def _waiting(
         return _run(connection, operation, parameters, many)
     finally:
         connection.execute("PRAGMA busy_timeout=0")
+
+
+async def run_on_the_loop(
+    dbapi_connection: Any, operation: str, parameters: Sequence[Any]
+) -> list[Any]:
+    """One statement on SQLAlchemy's pooled `dbapi_connection` (a OneTripConnection), run as
+    every statement here is, and its rows: for bot/prepared.py, which needs nothing else
+    of SQLAlchemy for it. The connection notes whether a transaction is open, so that its
+    commit and rollback (and the pool's check-in) go to the thread only then."""
+    try:
+        outcome = await _on_the_loop(
+            dbapi_connection._connection._conn, operation, parameters, False
+        )
+    except BaseException:
+        dbapi_connection.in_transaction = True  # as OneTripCursor._one_trip
+        raise
+    dbapi_connection.in_transaction = outcome[4]
+    return outcome[3]
 
 
 def no_busy_wait(dbapi_connection: Any, _record: Any = None) -> None:

@@ -100,7 +100,16 @@ _ANSWER_ONCE = (
     .where(messages.c.id == bindparam("seq"), messages.c.status.in_(UNANSWERED))
     .values(status=bindparam("outcome", type_=String), not_before=None)
 )
-_ANSWER_ONCE_ALONE = Prepared(_ANSWER_ONCE)
+_ANSWERED_ONCE = Prepared(_ANSWER_ONCE.returning(messages.c.id))
+# The rest of a failed try (Store.finish): when it may be tried again, and whether the
+# customer was told already.
+_ATTEMPTS = Prepared(select(messages.c.attempts).where(messages.c.id == bindparam("seq")))
+_RETRY_AT = Prepared(
+    update(messages)
+    .where(messages.c.id == bindparam("seq"))
+    .values(not_before=bindparam("retry_at", type_=DateTime))
+)
+_TOLD = Prepared(select(exists().where(messages.c.reply_to == bindparam("seq"))))
 _SAID = Prepared(
     select(messages.c.author, messages.c.created_at, messages.c.intent, messages.c.answer).where(
         messages.c.id == bindparam("seq")
@@ -155,6 +164,12 @@ def _finish_with_replies() -> Insert:
 
 
 _FINISH_WITH_REPLIES = Prepared(_finish_with_replies())
+# A reply where finish is a transaction (SQLite, a failed try), a message the bot sends of
+# itself.
+_BOT_MESSAGE = Prepared(
+    messages.insert().returning(messages.c.id),
+    columns=["conversation_id", "author", "text", "language", "reply_to", "status", "created_at"],
+)
 
 
 @dataclass(frozen=True)
@@ -360,7 +375,7 @@ class Store:
             # on every message's way become one.
             async with statements(self._engine, writes="one") as run:
                 if not replies:
-                    await run.rows(_ANSWER_ONCE_ALONE, answered)
+                    await run.rows(_ANSWERED_ONCE, answered)
                     return []
                 said = await run.rows(
                     _FINISH_WITH_REPLIES,
@@ -374,30 +389,22 @@ class Store:
                 )
                 return sorted(row.id for row in said)
         now = utcnow()
-        async with self._engine.begin() as connection:
+        async with statements(self._engine, writes="several") as run:
             # The conditional UPDATE first: it takes the row (the write lock on SQLite), so
             # two tries finishing together cannot both pass.
-            result = await connection.execute(_ANSWER_ONCE, answered)
-            if not result.rowcount:
+            if not await run.rows(_ANSWERED_ONCE, answered):
                 return []
             kind = None
             if status == "failed":
                 kind = "failed"  # said while unanswered; not replayed once answered
-                attempts = await connection.scalar(
-                    select(messages.c.attempts).where(messages.c.id == message_seq)
-                )
-                await connection.execute(
-                    update(messages)
-                    .where(messages.c.id == message_seq)
-                    .values(not_before=now + self._retry.backoff(attempts or 1))
-                )
-                told = await connection.scalar(
-                    select(exists().where(messages.c.reply_to == message_seq))
-                )
-                if told:
+                seq = {"seq": message_seq}
+                attempts = await run.scalar(_ATTEMPTS, seq)
+                retry_at = now + self._retry.backoff(attempts or 1)
+                await run.rows(_RETRY_AT, {**seq, "retry_at": retry_at})
+                if await run.scalar(_TOLD, seq):
                     return []
             return await _insert_bot_messages(
-                connection, conversation_id, replies, language, reply_to=message_seq, kind=kind
+                run, conversation_id, replies, language, reply_to=message_seq, kind=kind
             )
 
     async def claim(self, seq: int, *, due_only: bool) -> Claimed | None:
@@ -574,8 +581,8 @@ class Store:
         self, conversation_id: int, texts: list[str], language: str | None
     ) -> list[int]:
         """Messages the bot sends on its own (handoff news), not as a reply."""
-        async with self._engine.begin() as connection:
-            return await _insert_bot_messages(connection, conversation_id, texts, language)
+        async with statements(self._engine, writes="several") as run:
+            return await _insert_bot_messages(run, conversation_id, texts, language)
 
     async def add_agent_message(
         self,
@@ -603,7 +610,7 @@ class Store:
 
 
 async def _insert_bot_messages(
-    connection,
+    run: Statements,
     conversation_id: int,
     texts: list[str],
     language: str | None,
@@ -613,18 +620,16 @@ async def _insert_bot_messages(
     now = utcnow()
     seqs = []
     for said in texts:
-        result = await connection.execute(
-            messages.insert().values(
-                conversation_id=conversation_id,
-                author="bot",
-                text=said,
-                language=language,
-                reply_to=reply_to,
-                status=kind,
-                created_at=now,
-            )
-        )
-        seqs.append(result.inserted_primary_key[0])
+        row = {
+            "conversation_id": conversation_id,
+            "author": "bot",
+            "text": said,
+            "language": language,
+            "reply_to": reply_to,
+            "status": kind,
+            "created_at": now,
+        }
+        seqs.append(await run.scalar(_BOT_MESSAGE, row))
     return seqs
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, web
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.appkeys import DELIVERY, GATEWAY, STORE
 from bot.db import create_engine, create_schema
+from bot.prepared import Prepared
 from bot.retry import Retrier
 from bot.settings import Settings
 from tests.servers import postgres_database
@@ -110,6 +112,25 @@ async def postgres_engine() -> AsyncIterator[tuple[AsyncEngine, str]]:
             yield engine, url
         finally:
             await engine.dispose()
+
+
+def statements_run(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements run on `engine` from now on, through SQLAlchemy or bot/prepared.py."""
+    sent: list[str] = []
+
+    def executing(_connection, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", executing)
+    compiled_for = Prepared.compiled_for
+
+    def running(statement: Prepared, dialect):
+        compiled = compiled_for(statement, dialect)
+        sent.append(compiled.sql)
+        return compiled
+
+    monkeypatch.setattr(Prepared, "compiled_for", running)
+    return sent
 
 
 @pytest.fixture

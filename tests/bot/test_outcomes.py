@@ -1,11 +1,12 @@
 """What /nlg notes on a customer message (bot/outcomes.py), on the database itself."""
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.db import messages
 from bot.outcomes import Outcomes
 from bot.store import Store
+from tests.gateway_fixtures import statements_run
 
 
 def tracker(sender: str, seq: object, intent: str = "faq") -> dict:
@@ -59,13 +60,8 @@ async def test_a_seq_of_another_conversation_or_not_a_number_is_not_written(engi
     assert await noted(engine, theirs.message_seq) == (None, None, None)
 
 
-async def test_one_statement_per_response(engine):
+async def test_one_statement_per_response(engine, monkeypatch):
     received = await Store(engine).receive(sender="rest-a", channel="rest", text="hello")
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
-        await Outcomes(engine).record(tracker("rest-a", received.message_seq), "utter_greet")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    statements = statements_run(engine, monkeypatch)
+    await Outcomes(engine).record(tracker("rest-a", received.message_seq), "utter_greet")
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("UPDATE")

@@ -5,6 +5,7 @@ them apart: the same rows, the same transactions, the same errors."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -22,9 +23,11 @@ from sqlalchemy import (
     select,
 )
 
+import bot.sqlite_driver
 from bot.db import conversations, create_engine, create_schema, messages, utcnow
 from bot.errors import StoreConflict, StoreUnavailable
 from bot.prepared import Prepared, statements
+from tests.bot.test_sqlite_driver import count_trips, lock_held
 from tests.gateway_fixtures import postgres_engine
 
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -65,6 +68,11 @@ async def engine(request, tmp_path) -> AsyncIterator:
         return
     async with postgres_engine() as (on_postgres, _url):
         yield on_postgres
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    return count_trips(monkeypatch)
 
 
 def conversation(key: str) -> dict:
@@ -212,3 +220,44 @@ async def test_a_write_that_returns_nothing_runs_and_answers_no_rows(engine):
     async with statements(engine) as run:
         named = Prepared(select(conversations.c.customer_name))
         assert await run.scalar(named) == "Anna"
+
+
+# SQLite: the statements run on the event loop as bot/sqlite_driver.py runs every one,
+# waiting out another writer's lock while the loop goes on.
+
+
+async def test_on_sqlite_a_write_waits_for_the_lock_and_commits_in_the_thread(tmp_path, trips):
+    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
+    try:
+        await create_schema(engine)
+        trips.clear()
+        async with lock_held(tmp_path / "tolk.db", 0.3):
+            started = time.monotonic()
+            async with statements(engine, writes="several") as run:
+                await run.scalar(_NEW_CONVERSATION, conversation("rest-anna"))
+            waited = time.monotonic() - started
+        async with statements(engine) as run:
+            assert [row.sender for row in await run.rows(_SENDERS)] == ["rest-anna"]
+        assert waited > 0.15, "the write waited for the other's commit"
+        assert trips == {"commit": 1}, "reads end no transaction; the write's commit is one trip"
+    finally:
+        await engine.dispose()
+
+
+async def test_on_sqlite_a_lock_held_past_the_wait_is_unavailable_and_nothing_is_kept(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bot.sqlite_driver, "LOCK_WAIT_SECONDS", 0.1)
+    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
+    try:
+        await create_schema(engine)
+        async with lock_held(tmp_path / "tolk.db", 0.5):
+            with pytest.raises(StoreUnavailable, match="locked"):
+                async with statements(engine, writes="one") as run:
+                    await run.scalar(_NEW_CONVERSATION, conversation("rest-anna"))
+        async with statements(engine, writes="one") as run:
+            await run.scalar(_NEW_CONVERSATION, conversation("rest-ben"))
+        async with statements(engine) as run:
+            assert [row.sender for row in await run.rows(_SENDERS)] == ["rest-ben"]
+    finally:
+        await engine.dispose()

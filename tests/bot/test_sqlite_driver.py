@@ -23,6 +23,10 @@ from bot.errors import StoreConflict, StoreUnavailable
 
 @pytest.fixture
 def trips(monkeypatch) -> collections.Counter:
+    return count_trips(monkeypatch)
+
+
+def count_trips(monkeypatch) -> collections.Counter:
     """What is sent to aiosqlite's thread, by the name of the function run there."""
     counted: collections.Counter = collections.Counter()
     original = aiosqlite.core.Connection._execute

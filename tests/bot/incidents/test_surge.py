@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.alerts import Alerts
 from bot.appkeys import ALERTS, INCIDENTS
@@ -16,6 +16,7 @@ from bot.db import alerts, conversations, create_engine, create_schema, messages
 from bot.incidents.surge import KIND, SurgePolicy, SurgeWatch
 from bot.settings import Settings, SettingsError
 from tests.bot.incidents.conftest import ASKS, PAYMENTS
+from tests.gateway_fixtures import statements_run
 from tests.servers import postgres_database
 
 POLICY = SurgePolicy(count=3, window=timedelta(minutes=10))
@@ -109,7 +110,9 @@ async def test_alerted_at_the_third_customer_once_per_window(engine):
     assert len(await surge_alerts(engine)) == 2
 
 
-async def test_once_alerted_the_checks_leave_the_database_alone_until_the_window_ends(engine):
+async def test_once_alerted_the_checks_leave_the_database_alone_until_the_window_ends(
+    engine, monkeypatch
+):
     clock = Clock()
     watch = SurgeWatch(engine, Alerts(engine), POLICY, clock)
     other = SurgeWatch(engine, Alerts(engine), POLICY, clock)  # a second replica
@@ -118,22 +121,14 @@ async def test_once_alerted_the_checks_leave_the_database_alone_until_the_window
     assert await watch.check(PAYMENTS)
     assert not await other.check(PAYMENTS)  # lost the claim: it counted and tried
 
-    statements = []
-
-    def executed(*args):
-        statements.append(args)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", executed)
-    try:
-        for _ in range(5):
-            assert not await watch.check(PAYMENTS)
-            assert not await other.check(PAYMENTS)
-        assert statements == []  # the surge goes on: no count, no claim, no write
-        clock.now += timedelta(seconds=31)
-        assert not await other.check(PAYMENTS)  # the loser looks again after a while
-        assert statements and not await watch.check(PAYMENTS)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", executed)
+    statements = statements_run(engine, monkeypatch)
+    for _ in range(5):
+        assert not await watch.check(PAYMENTS)
+        assert not await other.check(PAYMENTS)
+    assert statements == []  # the surge goes on: no count, no claim, no write
+    clock.now += timedelta(seconds=31)
+    assert not await other.check(PAYMENTS)  # the loser looks again after a while
+    assert statements and not await watch.check(PAYMENTS)
     clock.now += timedelta(minutes=10)
     await asks(engine, "rest-d", PAYMENTS, clock.now)
     for name in ("rest-e", "rest-f"):
