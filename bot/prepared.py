@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 import asyncpg
@@ -175,10 +176,10 @@ class _OnAsyncpg(_Rows):
 
     async def rows(self, statement: Prepared, params: Mapping[str, Any] = {}) -> list[Row]:
         compiled = statement.compiled_for(self._dialect)
-        fetched = self._connection.fetch(
-            compiled.sql, *compiled.arguments(params), record_class=Row
+        fetch = partial(
+            self._connection.fetch, compiled.sql, *compiled.arguments(params), record_class=Row
         )
-        return await _translating(fetched, self._connection)
+        return await _translating(fetch, self._connection)
 
 
 class _OnSqliteLoop(_Rows):
@@ -233,13 +234,18 @@ async def _on_asyncpg(
     try:
         if writes == "several":
             transaction = connection.transaction()
-            await _translating(transaction.start(), connection)
+            await _translating(transaction.start, connection)
             try:
                 yield _OnAsyncpg(connection, dialect)
             except BaseException:
-                await _translating(transaction.rollback(), connection)
+                # For an error already on its way, which the caller is told of. A connection
+                # that is gone took its transaction with it; one whose rollback fails is
+                # still in it, and is not given out again (below).
+                if not connection.is_closed():
+                    with suppress(Exception):
+                        await transaction.rollback()
                 raise
-            await _translating(transaction.commit(), connection)
+            await _translating(transaction.commit, connection)
         else:
             yield _OnAsyncpg(connection, dialect)
     except BaseException as error:
@@ -262,7 +268,10 @@ async def _on_sqlite(
         yield _OnSqliteLoop(connection, dialect)
     except BaseException:
         if connection.in_transaction:
-            await _sqlite3_translating(greenlet_spawn(connection.rollback))
+            # As on PostgreSQL, the error on its way is the one to tell; a rollback that
+            # fails leaves the transaction open, for the pool's check-in to end.
+            with suppress(Exception):
+                await greenlet_spawn(connection.rollback)
         raise
     if connection.in_transaction:
         await _sqlite3_translating(greenlet_spawn(connection.commit))
@@ -275,9 +284,10 @@ async def _sqlite3_translating(step: Awaitable[T]) -> T:
         raise translated_sqlite3(error) or error from error
 
 
-async def _translating(step: Awaitable[T], connection: asyncpg.Connection) -> T:
-    """Await asyncpg's `step`, its errors translated as SQLAlchemy's are (bot/db_errors.py)."""
+async def _translating(step: Callable[[], Awaitable[T]], connection: asyncpg.Connection) -> T:
+    """asyncpg's `step`, its errors translated as SQLAlchemy's are (bot/db_errors.py).
+    A callable: asyncpg raises at the call already when the connection is closed."""
     try:
-        return await step
+        return await step()
     except Exception as error:
         raise translated_asyncpg(error, closed=connection.is_closed()) or error from error

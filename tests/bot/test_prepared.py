@@ -166,15 +166,38 @@ async def test_a_connection_the_server_ended_is_replaced_before_it_is_used():
             pid = await run.scalar(_BACKEND)
         async with statements(engine) as run:
             assert await run.scalar(_BACKEND) == pid  # the pooled one again
-        admin = await asyncpg.connect(url)
-        try:
-            await admin.execute("SELECT pg_terminate_backend($1)", pid)
-        finally:
-            await admin.close()
-        await asyncio.sleep(0.2)  # asyncpg reads the server's goodbye
+        await terminate(url, pid)
         async with statements(engine) as run:
             # Seen closed at checkout, without a round trip, and connected again.
             assert await run.scalar(_BACKEND) not in (None, pid)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("then", ["a statement", "the commit"])
+async def test_a_connection_lost_inside_a_transaction_is_unavailable_and_keeps_nothing(then):
+    # Found by tests/e2e/test_faults.py: asyncpg refuses the rollback of a closed
+    # connection at the call, which was a 500 instead of "retry shortly".
+    async with postgres_engine() as (engine, url):
+        with pytest.raises(StoreUnavailable):
+            async with statements(engine, writes="several") as run:
+                pid = await run.scalar(_BACKEND)
+                await run.scalar(_NEW_CONVERSATION, conversation("rest-anna"))
+                await terminate(url, pid)
+                if then == "a statement":
+                    await run.scalar(_NEW_CONVERSATION, conversation("rest-ben"))
+        async with statements(engine) as run:
+            assert await run.rows(_SENDERS) == []
+            assert await run.scalar(_BACKEND) != pid
+
+
+async def terminate(url: str, pid: int) -> None:
+    """End backend `pid` as an administrator would, and let asyncpg read the goodbye."""
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.2)
 
 
 @pytest.mark.postgres
