@@ -57,7 +57,8 @@ _OLDER_UNANSWERED = literal_column(
 # The statements on every message's way are built once, with parameters: building one
 # (and its cache key) anew for each call cost more CPU than running it, 0.15-0.35 ms of
 # 0.3-0.7 ms per statement on PostgreSQL, and a message runs eight or nine of them: built
-# once, the gateway's CPU per message fell by a fifth (README, "Configuration").
+# once, the gateway's CPU per message fell by a fifth (README, "Configuration"). They run
+# without SQLAlchemy's execution around them, which cost as much again (bot/prepared.py).
 # Parameters are named apart from the columns they set, as SQLAlchemy requires.
 _TOUCH_CONVERSATION = Prepared(
     update(conversations)
