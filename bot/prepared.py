@@ -10,9 +10,9 @@ SQLAlchemy, and compiled once per dialect, and then:
 - on PostgreSQL they run on the asyncpg connection of a connection taken from the
   engine's own pool (the same pool, the same check at checkout, bot/db_errors.py), and
   asyncpg's errors become the domain's here;
-- on SQLite reads run on the sqlite3 connection of a pooled connection, on the event loop
-  and waiting out a lock as bot/sqlite_driver.py runs every statement; writes go through
-  SQLAlchemy (and its commit in the SQLite thread) as every other statement does.
+- on SQLite they run on the sqlite3 connection of a pooled connection, on the event loop
+  and waiting out a lock as bot/sqlite_driver.py runs every statement; a write's commit
+  (or rollback) goes to the SQLite thread, as SQLAlchemy's does.
 
 On PostgreSQL only statements whose columns need no conversion in Python are taken:
 asyncpg returns integers, strings, booleans, floats and naive timestamps as they are; a

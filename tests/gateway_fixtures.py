@@ -101,6 +101,26 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+# For tests that run on both databases the gateway runs on: a parametrized fixture's params.
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@asynccontextmanager
+async def engine_on(database: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new bot database of kind `database` (one of DATABASES) with the
+    current schema; disposed (and on PostgreSQL dropped) afterwards."""
+    if database != "sqlite":
+        async with postgres_engine() as (engine, _url):
+            yield engine
+        return
+    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
+    await create_schema(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def postgres_engine() -> AsyncIterator[tuple[AsyncEngine, str]]:
     """An engine on a new PostgreSQL bot database with the current schema (on the test

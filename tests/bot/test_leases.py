@@ -9,21 +9,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.db import create_engine, create_schema
 from bot.leases import Leases
 from bot.periodic import Periodic
-from tests.gateway_fixtures import postgres_engine
+from tests.gateway_fixtures import DATABASES, engine_on
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 async def engine(request, tmp_path) -> AsyncIterator:
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-        await create_schema(engine)
-        yield engine
-        await engine.dispose()
-        return
-    async with postgres_engine() as (engine, _url):
+    async with engine_on(request.param, tmp_path) as engine:
         yield engine
 
 

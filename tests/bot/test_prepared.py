@@ -24,13 +24,11 @@ from sqlalchemy import (
 )
 
 import bot.sqlite_driver
-from bot.db import conversations, create_engine, create_schema, messages, utcnow
+from bot.db import conversations, create_engine, messages, utcnow
 from bot.errors import StoreConflict, StoreUnavailable
 from bot.prepared import Prepared, statements
 from tests.bot.test_sqlite_driver import count_trips, lock_held
-from tests.gateway_fixtures import postgres_engine
-
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+from tests.gateway_fixtures import DATABASES, engine_on, postgres_engine
 
 _NEW_CONVERSATION = Prepared(
     conversations.insert().returning(conversations.c.id),
@@ -60,14 +58,8 @@ _SLOW = Prepared(select(func.pg_sleep(5).cast(String).label("slept")))
 
 @pytest.fixture(params=DATABASES)
 async def engine(request, tmp_path) -> AsyncIterator:
-    if request.param == "sqlite":
-        on_sqlite = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-        await create_schema(on_sqlite)
-        yield on_sqlite
-        await on_sqlite.dispose()
-        return
-    async with postgres_engine() as (on_postgres, _url):
-        yield on_postgres
+    async with engine_on(request.param, tmp_path) as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -250,9 +242,7 @@ async def test_a_write_that_returns_nothing_runs_and_answers_no_rows(engine):
 
 
 async def test_on_sqlite_a_write_waits_for_the_lock_and_commits_in_the_thread(tmp_path, trips):
-    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    try:
-        await create_schema(engine)
+    async with engine_on("sqlite", tmp_path) as engine:
         trips.clear()
         async with lock_held(tmp_path / "tolk.db", 0.3):
             started = time.monotonic()
@@ -263,17 +253,13 @@ async def test_on_sqlite_a_write_waits_for_the_lock_and_commits_in_the_thread(tm
             assert [row.sender for row in await run.rows(_SENDERS)] == ["rest-anna"]
         assert waited > 0.15, "the write waited for the other's commit"
         assert trips == {"commit": 1}, "reads end no transaction; the write's commit is one trip"
-    finally:
-        await engine.dispose()
 
 
 async def test_on_sqlite_a_lock_held_past_the_wait_is_unavailable_and_nothing_is_kept(
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(bot.sqlite_driver, "LOCK_WAIT_SECONDS", 0.1)
-    engine = create_engine(f"sqlite:///{tmp_path / 'tolk.db'}")
-    try:
-        await create_schema(engine)
+    async with engine_on("sqlite", tmp_path) as engine:
         async with lock_held(tmp_path / "tolk.db", 0.5):
             with pytest.raises(StoreUnavailable, match="locked"):
                 async with statements(engine, writes="one") as run:
@@ -282,5 +268,3 @@ async def test_on_sqlite_a_lock_held_past_the_wait_is_unavailable_and_nothing_is
             await run.scalar(_NEW_CONVERSATION, conversation("rest-ben"))
         async with statements(engine) as run:
             assert [row.sender for row in await run.rows(_SENDERS)] == ["rest-ben"]
-    finally:
-        await engine.dispose()

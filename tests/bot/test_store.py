@@ -10,18 +10,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.store import Store
-from tests.gateway_fixtures import postgres_engine
-
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+from tests.gateway_fixtures import DATABASES, engine_on
 
 
 @pytest.fixture(params=DATABASES)
-async def store(request, engine) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
+async def store(request, tmp_path) -> AsyncIterator[Store]:
+    async with engine_on(request.param, tmp_path) as engine:
         yield Store(engine)
-        return
-    async with postgres_engine() as (on_postgres, _url):
-        yield Store(on_postgres)
 
 
 async def say(store: Store, text: str):
